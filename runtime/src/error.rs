@@ -1,0 +1,129 @@
+//! Runtime errors and the non-local control flow that travels with them.
+//!
+//! `Ctrl` is the `Err` side of every evaluation step: a Forge error, or a
+//! `return`/`break`/`continue` unwinding to its target, or a cancellation
+//! (a `squad` sibling failed) that no `try` may catch.
+
+use super::syntax::span::Span;
+
+/// The `type` of a caught error object (FORGE.md §7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    Reference,
+    Runtime,
+    Index,
+    Arithmetic,
+    Assertion,
+}
+
+impl ErrorKind {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ErrorKind::Reference => "ReferenceError",
+            ErrorKind::Runtime => "RuntimeError",
+            ErrorKind::Index => "IndexError",
+            ErrorKind::Arithmetic => "ArithmeticError",
+            ErrorKind::Assertion => "AssertionError",
+        }
+    }
+}
+
+/// A Forge runtime error: message, kind and (once known) where it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForgeError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub span: Option<Span>,
+    /// `NAME (file:line:col)` of the calls that were active, innermost first.
+    pub trace: Vec<String>,
+}
+
+impl ForgeError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ForgeError {
+        ForgeError { kind, message: message.into(), span: None, trace: Vec::new() }
+    }
+}
+
+impl std::fmt::Display for ForgeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Why evaluation stopped early.
+#[derive(Debug)]
+pub enum Ctrl {
+    Error(Box<ForgeError>),
+    Return(crate::value::Value),
+    Break,
+    Continue,
+    /// The task was cancelled (a `squad` sibling failed): unwinds to the task
+    /// boundary; `try` and `safe` let it pass.
+    Cancelled,
+    /// The VM tier asks to be resumed later (never seen by the interpreter).
+    Blocked,
+}
+
+pub type EvalResult<T = crate::value::Value> = Result<T, Ctrl>;
+
+impl Ctrl {
+    pub fn error(kind: ErrorKind, message: impl Into<String>) -> Ctrl {
+        Ctrl::Error(Box::new(ForgeError::new(kind, message)))
+    }
+
+    pub fn runtime(message: impl Into<String>) -> Ctrl {
+        Ctrl::error(ErrorKind::Runtime, message)
+    }
+
+    /// Attaches a location to an error that has none yet.
+    pub fn at(self, span: Span) -> Ctrl {
+        match self {
+            Ctrl::Error(mut e) => {
+                if e.span.is_none() {
+                    e.span = Some(span);
+                }
+                Ctrl::Error(e)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Shorthands for the messages of FORGE.md §7.2, so every tier words them
+/// the same way.
+pub mod msg {
+    use super::{Ctrl, ErrorKind};
+
+    pub fn undefined(name: &str) -> Ctrl {
+        Ctrl::error(ErrorKind::Reference, format!("undefined variable: {name}"))
+    }
+    pub fn immutable(name: &str) -> Ctrl {
+        Ctrl::runtime(format!("cannot assign to immutable variable '{name}'"))
+    }
+    pub fn division_by_zero() -> Ctrl {
+        Ctrl::error(ErrorKind::Arithmetic, "division by zero")
+    }
+    pub fn overflow() -> Ctrl {
+        Ctrl::error(ErrorKind::Arithmetic, "integer overflow")
+    }
+    pub fn arity(name: &str, min: usize, max: usize, got: usize) -> Ctrl {
+        let expected = if min == max {
+            format!("{min} argument{}", if min == 1 { "" } else { "s" })
+        } else {
+            format!("{min} to {max} arguments")
+        };
+        Ctrl::runtime(format!("{name}() expected {expected} but got {got}"))
+    }
+    pub fn not_callable(type_name: &str) -> Ctrl {
+        Ctrl::runtime(format!("cannot call non-function value of type {type_name}"))
+    }
+    pub fn stack_overflow() -> Ctrl {
+        Ctrl::runtime("stack overflow")
+    }
+    pub fn index_out_of_bounds(index: i64, what: &str, len: usize) -> Ctrl {
+        Ctrl::error(ErrorKind::Index, format!("index out of bounds: index {index} on {what} of length {len}"))
+    }
+    pub fn invalid_index() -> Ctrl {
+        Ctrl::error(ErrorKind::Index, "invalid index operation")
+    }
+}

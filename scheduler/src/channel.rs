@@ -1,0 +1,290 @@
+//! Bounded multi-producer multi-consumer channels.
+//!
+//! The buffer, the closed flag and the queues of parked receivers and
+//! senders live under one mutex, so "check, then register a waker" is atomic
+//! with respect to every send, receive and close: a wake-up cannot slip
+//! between a failed attempt and the registration. Wakers are called after
+//! the lock is released.
+//!
+//! Senders that find the buffer full get their value back (`SendPoll::Pending`)
+//! and retry when woken; a receive that frees a slot wakes one of them.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::Waker;
+
+use parking_lot::Mutex;
+
+/// Identifies one registration, so a task that stops waiting (a `select`
+/// that got a value elsewhere, a timeout) can withdraw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaiterId(u64);
+
+struct Waiter {
+    id: u64,
+    waker: Waker,
+}
+
+struct State<T> {
+    buf: VecDeque<T>,
+    cap: usize,
+    closed: bool,
+    receivers: VecDeque<Waiter>,
+    senders: VecDeque<Waiter>,
+    next_id: u64,
+}
+
+pub struct Channel<T> {
+    state: Arc<Mutex<State<T>>>,
+}
+
+impl<T> Clone for Channel<T> {
+    fn clone(&self) -> Self {
+        Channel { state: self.state.clone() }
+    }
+}
+
+impl<T> std::fmt::Debug for Channel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Channel")
+    }
+}
+
+#[derive(Debug)]
+pub enum RecvPoll<T> {
+    Ready(T),
+    /// Closed and drained.
+    Closed,
+    /// Empty: the waker is registered.
+    Pending(WaiterId),
+}
+
+#[derive(Debug)]
+pub enum SendPoll<T> {
+    Sent,
+    /// The channel is closed; the value comes back.
+    Closed(T),
+    /// Full: the waker is registered and the value comes back for a retry.
+    Pending(T, WaiterId),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum TryRecv<T> {
+    Ready(T),
+    Empty,
+    Closed,
+}
+
+impl<T> Channel<T> {
+    /// A channel holding up to `capacity` values (at least 1).
+    pub fn new(capacity: usize) -> Channel<T> {
+        let cap = capacity.max(1);
+        Channel {
+            state: Arc::new(Mutex::new(State {
+                buf: VecDeque::with_capacity(cap.min(64)),
+                cap,
+                closed: false,
+                receivers: VecDeque::new(),
+                senders: VecDeque::new(),
+                next_id: 0,
+            })),
+        }
+    }
+
+    /// Whether both handles name the same channel.
+    pub fn same(&self, other: &Channel<T>) -> bool {
+        Arc::ptr_eq(&self.state, &other.state)
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.state.lock().cap
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.lock().buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state.lock().closed
+    }
+
+    /// Sends if there is room; otherwise registers `waker` and returns the value.
+    pub fn poll_send(&self, value: T, waker: &Waker) -> SendPoll<T> {
+        let mut st = self.state.lock();
+        if st.closed {
+            return SendPoll::Closed(value);
+        }
+        if st.buf.len() < st.cap {
+            st.buf.push_back(value);
+            let woken = st.receivers.pop_front();
+            drop(st);
+            if let Some(w) = woken {
+                w.waker.wake();
+            }
+            return SendPoll::Sent;
+        }
+        let id = st.next_id;
+        st.next_id += 1;
+        st.senders.push_back(Waiter { id, waker: waker.clone() });
+        SendPoll::Pending(value, WaiterId(id))
+    }
+
+    /// Sends without blocking: `Err(value)` when full or closed.
+    pub fn try_send(&self, value: T) -> Result<(), T> {
+        let mut st = self.state.lock();
+        if st.closed || st.buf.len() >= st.cap {
+            return Err(value);
+        }
+        st.buf.push_back(value);
+        let woken = st.receivers.pop_front();
+        drop(st);
+        if let Some(w) = woken {
+            w.waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Takes the oldest value; when empty and open registers `waker`.
+    pub fn poll_recv(&self, waker: &Waker) -> RecvPoll<T> {
+        let mut st = self.state.lock();
+        if let Some(v) = st.buf.pop_front() {
+            let woken = st.senders.pop_front();
+            drop(st);
+            if let Some(w) = woken {
+                w.waker.wake();
+            }
+            return RecvPoll::Ready(v);
+        }
+        if st.closed {
+            return RecvPoll::Closed;
+        }
+        let id = st.next_id;
+        st.next_id += 1;
+        st.receivers.push_back(Waiter { id, waker: waker.clone() });
+        RecvPoll::Pending(WaiterId(id))
+    }
+
+    /// Takes the oldest value without blocking.
+    pub fn try_recv(&self) -> TryRecv<T> {
+        let mut st = self.state.lock();
+        match st.buf.pop_front() {
+            Some(v) => {
+                let woken = st.senders.pop_front();
+                drop(st);
+                if let Some(w) = woken {
+                    w.waker.wake();
+                }
+                TryRecv::Ready(v)
+            }
+            None if st.closed => TryRecv::Closed,
+            None => TryRecv::Empty,
+        }
+    }
+
+    /// Ends sending. Buffered values stay receivable; every parked task wakes.
+    pub fn close(&self) {
+        let mut st = self.state.lock();
+        st.closed = true;
+        let receivers: Vec<Waiter> = st.receivers.drain(..).collect();
+        let senders: Vec<Waiter> = st.senders.drain(..).collect();
+        drop(st);
+        for w in receivers.into_iter().chain(senders) {
+            w.waker.wake();
+        }
+    }
+
+    /// Withdraws a registration that has not fired. If it was a receiver
+    /// that had been woken for a value it will not take, the wake passes on.
+    pub fn unregister(&self, id: WaiterId) {
+        let mut st = self.state.lock();
+        if let Some(i) = st.receivers.iter().position(|w| w.id == id.0) {
+            st.receivers.remove(i);
+            return;
+        }
+        if let Some(i) = st.senders.iter().position(|w| w.id == id.0) {
+            st.senders.remove(i);
+        }
+    }
+
+    /// Re-issues one wake-up to a parked receiver when values are buffered;
+    /// used by a `select` that was woken here but took a value elsewhere.
+    pub fn pass_wake(&self) {
+        let mut st = self.state.lock();
+        let woken = if !st.buf.is_empty() { st.receivers.pop_front() } else { None };
+        let woken_sender = if st.buf.len() < st.cap { st.senders.pop_front() } else { None };
+        drop(st);
+        for w in woken.into_iter().chain(woken_sender) {
+            w.waker.wake();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct CountWake(AtomicUsize);
+    impl Wake for CountWake {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<CountWake>, Waker) {
+        let c = Arc::new(CountWake(AtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    #[test]
+    fn fifo_and_capacity() {
+        let ch = Channel::new(2);
+        assert!(ch.try_send(1).is_ok());
+        assert!(ch.try_send(2).is_ok());
+        assert_eq!(ch.try_send(3), Err(3));
+        assert_eq!(ch.try_recv(), TryRecv::Ready(1));
+        assert_eq!(ch.try_recv(), TryRecv::Ready(2));
+        assert_eq!(ch.try_recv(), TryRecv::Empty);
+    }
+
+    #[test]
+    fn parked_receiver_is_woken_by_send() {
+        let ch = Channel::new(1);
+        let (count, w) = waker();
+        assert!(matches!(ch.poll_recv(&w), RecvPoll::Pending(_)));
+        ch.try_send(7).unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(ch.poll_recv(&w), RecvPoll::Ready(7)));
+    }
+
+    #[test]
+    fn parked_sender_is_woken_by_receive_and_close_wakes_all() {
+        let ch = Channel::new(1);
+        ch.try_send(1).unwrap();
+        let (count, w) = waker();
+        assert!(matches!(ch.poll_send(2, &w), SendPoll::Pending(2, _)));
+        assert_eq!(ch.try_recv(), TryRecv::Ready(1));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        let (rcount, rw) = waker();
+        assert!(matches!(ch.poll_recv(&rw), RecvPoll::Pending(_)));
+        ch.close();
+        assert_eq!(rcount.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(ch.poll_recv(&rw), RecvPoll::Closed));
+        assert!(matches!(ch.poll_send(3, &w), SendPoll::Closed(3)));
+    }
+
+    #[test]
+    fn unregister_withdraws_a_waiter() {
+        let ch = Channel::<i32>::new(1);
+        let (count, w) = waker();
+        let RecvPoll::Pending(id) = ch.poll_recv(&w) else { panic!() };
+        ch.unregister(id);
+        ch.try_send(1).unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    }
+}

@@ -1,0 +1,36 @@
+//! A work-stealing scheduler for green threads ("tasks"), independent of
+//! Forge: it runs anything that implements [`Task`] and answers "yielded",
+//! "blocked" or "finished".
+//!
+//! | file | owns |
+//! |---|---|
+//! | `task.rs` | `Task`, `TaskCell` and its state machine, wakers |
+//! | `runtime.rs` | workers, run queues, stealing, parking, deadlock detection |
+//! | `registry.rs` | the table of live tasks (for deadlock reports and dumps) |
+//! | `channel.rs` | bounded MPMC channels with parking senders/receivers |
+//! | `join.rs` | join cells: a task's result, readable by every awaiter |
+//! | `timer.rs` | the timer thread behind sleeps and timeouts |
+//! | `wait.rs` | `WaitReason`: what a blocked task waits on |
+//!
+//! Rules every part keeps:
+//! 1. A worker thread never blocks on a task's behalf: a task that cannot go
+//!    on registers a `Waker` with what it waits on and returns `Blocked`.
+//! 2. No wake-up is lost: a wake that arrives while the task is still running
+//!    marks it `NOTIFIED`, and the worker re-queues it instead of parking it.
+//! 3. Thread-locals are only touched from `#[inline(never)]` functions, since
+//!    a stackful task may resume on another thread (see HACKING.md).
+#![forbid(unsafe_code)]
+
+pub mod channel;
+pub mod join;
+pub mod registry;
+pub mod runtime;
+pub mod task;
+pub mod timer;
+pub mod wait;
+
+pub use channel::{Channel, RecvPoll, SendPoll};
+pub use join::JoinCell;
+pub use runtime::{DeadlockReport, Runtime, RuntimeConfig};
+pub use task::{RunResult, Task, TaskId, TaskRef};
+pub use wait::{WaitKind, WaitReason};

@@ -1,0 +1,486 @@
+//! Workers, run queues, parking and deadlock detection.
+//!
+//! Each worker is an OS thread with a FIFO `crossbeam_deque::Worker`; a
+//! global `Injector` takes tasks pushed from outside any worker (timers, the
+//! thread that builds the runtime). An idle worker takes from its own queue,
+//! then the injector, then steals from the others, then parks on a condvar.
+//! The thread that calls [`Runtime::run`] is worker 0; the other workers are
+//! started lazily by the first spawns, so a program that never spawns pays
+//! for no threads.
+//!
+//! Deadlock: when every started worker is parked, no queue holds a task, no
+//! timer is pending and no blocking operation is in flight, no task can ever
+//! run again. The worker that sees this calls the configured handler with the
+//! list of live tasks and what each waits on.
+
+use std::cell::RefCell;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use observability::names;
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::registry::{Registry, TaskInfo};
+use crate::task::{RunResult, Task, TaskCell, TaskId, TaskRef, DONE, IDLE, NOTIFIED, RUNNING, SCHEDULED};
+use crate::timer::TimerService;
+
+/// Everything known about a deadlock.
+#[derive(Clone, Debug)]
+pub struct DeadlockReport {
+    /// Every live task (all of them blocked), ordered by id.
+    pub tasks: Vec<TaskInfo>,
+}
+
+pub type DeadlockHandler = Arc<dyn Fn(&DeadlockReport) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct RuntimeConfig {
+    /// Number of OS workers (at least 1).
+    pub workers: usize,
+    /// Called once when a deadlock is detected. If it returns (instead of
+    /// exiting the process), `Runtime::run` returns `Err(report)`.
+    pub on_deadlock: Option<DeadlockHandler>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig { workers: default_workers(), on_deadlock: None }
+    }
+}
+
+/// `FORGE_WORKERS` if set to a positive number, else the number of cores.
+pub fn default_workers() -> usize {
+    std::env::var("FORGE_WORKERS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+/// Counters for `--stats`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SchedStats {
+    pub spawned: u64,
+    pub steals: u64,
+    pub parks: u64,
+    pub workers_started: usize,
+    pub peak_live_tasks: usize,
+}
+
+pub(crate) struct Shared {
+    injector: Injector<TaskRef>,
+    stealers: RwLock<Vec<Stealer<TaskRef>>>,
+    sleep: Mutex<()>,
+    wakeup: Condvar,
+    sleepers: AtomicUsize,
+    started: AtomicUsize,
+    max_workers: usize,
+    pub(crate) registry: Registry,
+    next_id: AtomicU64,
+    main_done: AtomicBool,
+    deadlocked: Mutex<Option<DeadlockReport>>,
+    blocking: AtomicUsize,
+    pub(crate) timers: TimerService,
+    on_deadlock: Option<DeadlockHandler>,
+    spawned: AtomicU64,
+    steals: AtomicU64,
+    parks: AtomicU64,
+}
+
+/// A handle to the scheduler; cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+thread_local! {
+    /// The run queue of the worker running on this thread, if any.
+    static LOCAL: RefCell<Option<LocalQueue>> = const { RefCell::new(None) };
+}
+
+struct LocalQueue {
+    owner: *const Shared,
+    queue: Worker<TaskRef>,
+    index: usize,
+}
+
+/// Pushes onto this thread's worker queue if it belongs to `shared`.
+#[inline(never)]
+fn try_push_local(shared: &Shared, task: TaskRef) -> Result<(), TaskRef> {
+    LOCAL.with(|l| match &*l.borrow() {
+        Some(local) if std::ptr::eq(local.owner, shared) => {
+            local.queue.push(task);
+            Ok(())
+        }
+        _ => Err(task),
+    })
+}
+
+impl Runtime {
+    pub fn new(config: RuntimeConfig) -> Runtime {
+        let shared = Arc::new_cyclic(|weak: &Weak<Shared>| Shared {
+            injector: Injector::new(),
+            stealers: RwLock::new(Vec::new()),
+            sleep: Mutex::new(()),
+            wakeup: Condvar::new(),
+            sleepers: AtomicUsize::new(0),
+            started: AtomicUsize::new(1),
+            max_workers: config.workers.max(1),
+            registry: Registry::default(),
+            next_id: AtomicU64::new(1),
+            main_done: AtomicBool::new(false),
+            deadlocked: Mutex::new(None),
+            blocking: AtomicUsize::new(0),
+            timers: TimerService::new(weak.clone()),
+            on_deadlock: config.on_deadlock,
+            spawned: AtomicU64::new(0),
+            steals: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+        });
+        Runtime { shared }
+    }
+
+    /// Runs `main` as task 1 on the calling thread (worker 0), with other
+    /// tasks spread over the workers, until `main` finishes. Tasks still alive
+    /// then are abandoned. `Err` when a deadlock was detected and the handler
+    /// returned.
+    pub fn run(&self, name: &str, main: Box<dyn Task>) -> Result<(), DeadlockReport> {
+        let shared = &self.shared;
+        let cell = shared.new_task(Some(Arc::from(name)), true, main);
+        shared.injector.push(cell);
+        shared.worker_loop(0, true);
+        match shared.deadlocked.lock().take() {
+            Some(report) => Err(report),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts a new task. It may run on any worker, before or after the
+    /// spawner continues.
+    pub fn spawn(&self, name: Option<Arc<str>>, task: Box<dyn Task>) -> TaskRef {
+        let shared = &self.shared;
+        let cell = shared.new_task(name, false, task);
+        shared.maybe_start_worker();
+        shared.push(cell.clone());
+        tracing::trace!(target: names::SCHED, event = names::event::SPAWN, task.id = cell.id.0);
+        cell
+    }
+
+    /// Arms a timer that wakes `waker` at `deadline`.
+    pub fn timer(&self, deadline: std::time::Instant, waker: std::task::Waker) -> crate::timer::TimerKey {
+        self.shared.timers.add(deadline, waker)
+    }
+
+    pub fn cancel_timer(&self, key: crate::timer::TimerKey) {
+        self.shared.timers.cancel(key)
+    }
+
+    /// Marks a blocking operation in flight (it will wake a task later from
+    /// outside the workers), so an idle runtime is not taken for deadlocked.
+    pub fn enter_blocking(&self) -> BlockingGuard {
+        self.shared.blocking.fetch_add(1, Ordering::SeqCst);
+        BlockingGuard { shared: self.shared.clone() }
+    }
+
+    /// Every live task and what it waits on.
+    pub fn dump(&self) -> Vec<TaskInfo> {
+        self.shared.registry.snapshot()
+    }
+
+    pub fn stats(&self) -> SchedStats {
+        let s = &self.shared;
+        SchedStats {
+            spawned: s.spawned.load(Ordering::Relaxed),
+            steals: s.steals.load(Ordering::Relaxed),
+            parks: s.parks.load(Ordering::Relaxed),
+            workers_started: s.started.load(Ordering::Relaxed).min(s.stealers.read().len().max(1)),
+            peak_live_tasks: s.registry.peak(),
+        }
+    }
+
+    pub fn live_tasks(&self) -> usize {
+        self.shared.registry.live()
+    }
+}
+
+/// Ends a blocking operation started with [`Runtime::enter_blocking`].
+pub struct BlockingGuard {
+    shared: Arc<Shared>,
+}
+
+impl Drop for BlockingGuard {
+    fn drop(&mut self) {
+        let _g = self.shared.sleep.lock();
+        self.shared.blocking.fetch_sub(1, Ordering::SeqCst);
+        self.shared.wakeup.notify_one();
+    }
+}
+
+impl Shared {
+    fn new_task(self: &Arc<Self>, name: Option<Arc<str>>, is_main: bool, body: Box<dyn Task>) -> TaskRef {
+        let id = TaskId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let cell = Arc::new(TaskCell::new(id, name, is_main, body, Arc::downgrade(self)));
+        self.registry.insert(&cell);
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        cell
+    }
+
+    /// Queues a runnable task and wakes a parked worker if there is one.
+    pub(crate) fn push(&self, task: TaskRef) {
+        if let Err(task) = try_push_local(self, task) {
+            self.injector.push(task);
+        }
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _g = self.sleep.lock();
+            self.wakeup.notify_one();
+        }
+    }
+
+    /// Wakes one parked worker so it re-checks for work or deadlock.
+    pub(crate) fn nudge(&self) {
+        let _g = self.sleep.lock();
+        self.wakeup.notify_one();
+    }
+
+    fn maybe_start_worker(self: &Arc<Self>) {
+        let started = self.started.load(Ordering::Relaxed);
+        if started >= self.max_workers {
+            return;
+        }
+        if self.started.compare_exchange(started, started + 1, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+            return;
+        }
+        let shared = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("forge-worker-{started}"))
+            .spawn(move || shared.worker_loop(started, false));
+        if spawned.is_err() {
+            self.started.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    fn worker_loop(self: &Arc<Self>, index: usize, _is_main_thread: bool) {
+        let queue = Worker::new_fifo();
+        self.stealers.write().push(queue.stealer());
+        LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue { owner: Arc::as_ptr(self), queue, index }));
+        tracing::debug!(target: names::SCHED, event = names::event::WORKER_START, worker.index = index);
+        loop {
+            // Once the main task is done, tasks still alive are abandoned
+            // (FORGE.md §8): every worker stops.
+            if self.main_done.load(Ordering::Acquire) {
+                break;
+            }
+            match self.find_task() {
+                Some(task) => self.run_task(task),
+                None => self.park(),
+            }
+        }
+        LOCAL.with(|l| {
+            if let Some(local) = l.borrow_mut().take() {
+                while let Some(t) = local.queue.pop() {
+                    self.injector.push(t);
+                }
+            }
+        });
+    }
+
+    fn find_task(&self) -> Option<TaskRef> {
+        LOCAL.with(|l| {
+            let l = l.borrow();
+            let local = l.as_ref()?;
+            if let Some(t) = local.queue.pop() {
+                return Some(t);
+            }
+            loop {
+                match self.injector.steal_batch_and_pop(&local.queue) {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                }
+            }
+            let stealers = self.stealers.read();
+            let n = stealers.len();
+            if n > 1 {
+                let start = (local.index + 1) % n;
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    if i == local.index {
+                        continue;
+                    }
+                    loop {
+                        match stealers[i].steal_batch_and_pop(&local.queue) {
+                            Steal::Success(t) => {
+                                self.steals.fetch_add(1, Ordering::Relaxed);
+                                return Some(t);
+                            }
+                            Steal::Retry => continue,
+                            Steal::Empty => break,
+                        }
+                    }
+                }
+            }
+            None
+        })
+    }
+
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.read().iter().any(|s| !s.is_empty())
+    }
+
+    fn run_task(&self, task: TaskRef) {
+        task.state.store(RUNNING, Ordering::Release);
+        let Some(mut body) = task.body.lock().take() else {
+            return;
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.run(&task)));
+        match result {
+            Ok(RunResult::Finished) | Err(_) => {
+                task.state.store(DONE, Ordering::Release);
+                drop(body);
+                self.registry.remove(&task);
+                tracing::trace!(target: names::SCHED, event = names::event::FINISH, task.id = task.id.0);
+                if task.is_main {
+                    self.main_done.store(true, Ordering::Release);
+                    let _g = self.sleep.lock();
+                    self.wakeup.notify_all();
+                }
+            }
+            Ok(RunResult::Yielded) => {
+                *task.body.lock() = Some(body);
+                task.state.store(SCHEDULED, Ordering::Release);
+                self.push(task);
+            }
+            Ok(RunResult::Blocked(reason)) => {
+                tracing::trace!(target: names::SCHED, event = names::event::PARK, task.id = task.id.0, task.wait = %reason);
+                *task.wait.lock() = Some(reason);
+                *task.body.lock() = Some(body);
+                if task.state.compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                    // Woken while still running (NOTIFIED): run it again.
+                    debug_assert_eq!(task.state.load(Ordering::Acquire), NOTIFIED);
+                    task.state.store(SCHEDULED, Ordering::Release);
+                    self.push(task);
+                }
+            }
+        }
+    }
+
+    fn park(&self) {
+        let mut guard = self.sleep.lock();
+        let sleepers = self.sleepers.fetch_add(1, Ordering::SeqCst) + 1;
+        fence(Ordering::SeqCst);
+        if self.main_done.load(Ordering::Acquire) {
+            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let quiet = self.timers.pending() == 0 && self.blocking.load(Ordering::SeqCst) == 0;
+        if self.has_work() {
+            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let started = self.stealers.read().len();
+        if quiet && sleepers >= started && started >= self.started.load(Ordering::Acquire) {
+            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+            drop(guard);
+            self.report_deadlock();
+            return;
+        }
+        self.parks.fetch_add(1, Ordering::Relaxed);
+        self.wakeup.wait(&mut guard);
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn report_deadlock(&self) {
+        let report = DeadlockReport { tasks: self.registry.snapshot() };
+        tracing::debug!(target: names::SCHED, event = names::event::DEADLOCK, tasks = report.tasks.len());
+        if let Some(handler) = &self.on_deadlock {
+            handler(&report);
+        }
+        *self.deadlocked.lock() = Some(report);
+        self.main_done.store(true, Ordering::Release);
+        let _g = self.sleep.lock();
+        self.wakeup.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wait::{WaitKind, WaitReason};
+    use std::sync::atomic::AtomicUsize;
+
+    struct Counter {
+        hits: Arc<AtomicUsize>,
+        rounds: usize,
+    }
+
+    impl Task for Counter {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            self.hits.fetch_add(1, Ordering::SeqCst);
+            self.rounds -= 1;
+            if self.rounds == 0 {
+                RunResult::Finished
+            } else {
+                RunResult::Yielded
+            }
+        }
+    }
+
+    /// A main task that spawns children and waits (by yielding) until they
+    /// have all finished.
+    struct Parent {
+        rt: Runtime,
+        children: Vec<TaskRef>,
+        spawned: bool,
+        hits: Arc<AtomicUsize>,
+    }
+
+    impl Task for Parent {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            if !self.spawned {
+                self.spawned = true;
+                for _ in 0..100 {
+                    let c = Counter { hits: self.hits.clone(), rounds: 3 };
+                    self.children.push(self.rt.spawn(None, Box::new(c)));
+                }
+            }
+            if self.children.iter().all(|c| c.is_finished()) {
+                RunResult::Finished
+            } else {
+                RunResult::Yielded
+            }
+        }
+    }
+
+    fn run_parent(workers: usize) -> usize {
+        let rt = Runtime::new(RuntimeConfig { workers, on_deadlock: None });
+        let hits = Arc::new(AtomicUsize::new(0));
+        let parent = Parent { rt: rt.clone(), children: Vec::new(), spawned: false, hits: hits.clone() };
+        rt.run("main", Box::new(parent)).expect("no deadlock");
+        hits.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn runs_every_task_to_completion_on_one_and_many_workers() {
+        assert_eq!(run_parent(1), 300);
+        assert_eq!(run_parent(4), 300);
+    }
+
+    struct Stuck;
+    impl Task for Stuck {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            RunResult::Blocked(WaitReason::new(WaitKind::ChannelRecv))
+        }
+    }
+
+    #[test]
+    fn blocked_main_is_a_deadlock() {
+        for workers in [1, 3] {
+            let rt = Runtime::new(RuntimeConfig { workers, on_deadlock: None });
+            let report = rt.run("main", Box::new(Stuck)).expect_err("deadlock");
+            assert_eq!(report.tasks.len(), 1);
+            assert_eq!(report.tasks[0].waiting_on.as_ref().map(|w| w.kind), Some(WaitKind::ChannelRecv));
+        }
+    }
+}
