@@ -28,6 +28,9 @@ pub enum Slot {
     Builtin(u32),
     /// No declaration anywhere: reading or writing raises `undefined variable`.
     Undefined,
+    /// A variable whose final slot is decided when its function is done
+    /// (only during resolution).
+    Pending(u32),
 }
 
 /// A use of a name.

@@ -1173,25 +1173,23 @@ impl<'a> Parser<'a> {
 
     fn unary_level(&mut self) -> PResult<Expr> {
         let start = self.peek_span();
-        let make = |kind: ExprKind, operand: &Expr| Expr { kind, span: start.to(operand.span) };
         match self.peek().clone() {
             Tok::Minus => {
                 self.advance();
                 let e = self.nested(Self::unary_level)?;
-                // Fold `-LITERAL` so `-0.0` and friends are constants.
-                let folded = match e.kind {
-                    ExprKind::Float(f) => Some(ExprKind::Float(-f)),
-                    _ => None,
+                let span = start.to(e.span);
+                // Fold `-FLOAT` so `-0.0` is a constant.
+                let kind = match e.kind {
+                    ExprKind::Float(f) => ExprKind::Float(-f),
+                    kind => ExprKind::Unary(UnOp::Neg, Box::new(Expr { kind, span: e.span })),
                 };
-                match folded {
-                    Some(kind) => Ok(Expr { kind, span: start.to(e.span) }),
-                    None => Ok(make(ExprKind::Unary(UnOp::Neg, Box::new(Expr { kind: e.kind, span: e.span })), &e)),
-                }
+                Ok(Expr { kind, span })
             }
             Tok::Bang | Tok::Kw(Kw::Not) => {
                 self.advance();
                 let e = self.nested(Self::unary_level)?;
-                Ok(make(ExprKind::Unary(UnOp::Not, Box::new(Expr { kind: e.kind, span: e.span })), &e))
+                let span = start.to(e.span);
+                Ok(Expr { kind: ExprKind::Unary(UnOp::Not, Box::new(e)), span })
             }
             Tok::Kw(Kw::Await | Kw::Hold) => {
                 self.advance();

@@ -1,0 +1,79 @@
+//! A `NativeCx` for unit tests of built-ins: calls built-in callbacks, has
+//! no scheduler tasks, and never waits.
+
+use std::sync::Arc;
+use std::task::Waker;
+
+use super::{NativeCx, NativeFn, NativeImpl};
+use crate::error::{Ctrl, EvalResult};
+use crate::value::Value;
+
+pub struct TestCx {
+    runtime: scheduler::Runtime,
+}
+
+impl Default for TestCx {
+    fn default() -> Self {
+        TestCx { runtime: scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, on_deadlock: None }) }
+    }
+}
+
+impl NativeCx for TestCx {
+    fn call(&mut self, f: &Value, mut args: Vec<Value>) -> EvalResult {
+        match f {
+            Value::Builtin(n) => n.call(self, &mut args),
+            other => Err(Ctrl::runtime(format!("TestCx cannot call {}", other.type_name()))),
+        }
+    }
+    fn wait(&mut self, _reason: scheduler::WaitReason) -> Result<(), Ctrl> {
+        Err(Ctrl::runtime("TestCx cannot wait"))
+    }
+    fn waker(&self) -> Waker {
+        Waker::noop().clone()
+    }
+    fn runtime(&self) -> &scheduler::Runtime {
+        &self.runtime
+    }
+    fn location(&self) -> Option<Arc<str>> {
+        None
+    }
+    fn has_method(&self, _value: &Value, _name: &str) -> bool {
+        false
+    }
+    fn program_args(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn check_cancelled(&self) -> Result<(), Ctrl> {
+        Ok(())
+    }
+}
+
+/// A callback value made from a plain function, for `map`/`filter` tests.
+pub fn callback(f: NativeImpl) -> Value {
+    Value::Builtin(Box::leak(Box::new(NativeFn { name: "callback", min_args: 0, max_args: usize::MAX, func: f })))
+}
+
+/// Calls the global built-in `name` with `args`.
+pub fn call(name: &str, args: Vec<Value>) -> EvalResult {
+    let native = super::registry().native(name).unwrap_or_else(|| panic!("no built-in {name}"));
+    let mut args = args;
+    native.call(&mut TestCx::default(), &mut args)
+}
+
+/// Calls the member `name` of module `module` (`math`, `sqrt`).
+pub fn call_module(module: &str, name: &str, args: Vec<Value>) -> EvalResult {
+    let reg = super::registry();
+    let Some(Value::Object(m)) = reg.lookup(module).map(|i| reg.value(i).clone()) else { panic!("no module {module}") };
+    let Some(Value::Builtin(native)) = m.fields.get(name) else { panic!("no {module}.{name}") };
+    let mut args = args;
+    native.call(&mut TestCx::default(), &mut args)
+}
+
+/// The display form of a result, or `error: MESSAGE`.
+pub fn show(r: EvalResult) -> String {
+    match r {
+        Ok(v) => crate::value::display::display(&v),
+        Err(Ctrl::Error(e)) => format!("error: {}", e.message),
+        Err(other) => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,23 @@
+//! The runtime's side of concurrency: channel and task-handle values.
+//!
+//! Channels are the scheduler's generic channels carrying `Value`s (values
+//! are detached before they are sent, see `value/detach.rs`). A task handle
+//! pairs the scheduler's task (for cancellation) with the join cell where the
+//! task leaves its result.
+
+use std::sync::Arc;
+
+use crate::error::ForgeError;
+use crate::value::Value;
+
+pub type ChannelRef = scheduler::Channel<Value>;
+
+/// How a task ended: its value, or the error that ended it.
+pub type TaskOutcome = Result<Value, Arc<ForgeError>>;
+
+#[derive(Debug)]
+pub struct TaskHandle {
+    pub id: scheduler::TaskId,
+    pub task: scheduler::TaskRef,
+    pub result: scheduler::JoinCell<TaskOutcome>,
+}
