@@ -1,1 +1,97 @@
-fn main() {}
+//! The `forge` command: argument parsing, tier choice, exit codes
+//! (FORGE.md §12). Everything else lives in the `runtime` crate.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use observability::LogFormat;
+
+#[derive(Parser)]
+#[command(name = "forge", version, about = "The Forge language runtime", propagate_version = true)]
+struct Cli {
+    /// Telemetry line format on stderr (filter with FORGE_LOG).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    log_format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a program. Arguments after FILE reach the program (io.args()).
+    Run {
+        /// Run on the tree-walking interpreter.
+        #[arg(long, group = "tier")]
+        interp: bool,
+        /// Run on the bytecode VM.
+        #[arg(long, group = "tier")]
+        vm: bool,
+        /// Run on the VM with the JIT.
+        #[arg(long, group = "tier")]
+        jit: bool,
+        /// Number of worker threads (default: FORGE_WORKERS or the number of cores).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// The program to run.
+        file: String,
+        /// Arguments for the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Parse and resolve a program without running it.
+    Check {
+        file: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    observability::init(match cli.log_format {
+        Format::Text => LogFormat::Text,
+        Format::Json => LogFormat::Json,
+    });
+    let code = match cli.command {
+        Command::Run { vm, jit, workers, file, args, .. } => {
+            if vm || jit {
+                let tier = if vm { "--vm (bytecode VM)" } else { "--jit" };
+                eprintln!("error: the {tier} tier is not available yet in this version of forge; use --interp");
+                return ExitCode::from(2);
+            }
+            run(&file, args, workers)
+        }
+        Command::Check { file } => check(&file),
+    };
+    ExitCode::from(code)
+}
+
+fn run(file: &str, args: Vec<String>, workers: Option<usize>) -> u8 {
+    let program = match runtime::program::load_file(file, args) {
+        Ok(p) => p,
+        Err(failure) => {
+            eprint!("{}", failure.render());
+            return 1;
+        }
+    };
+    let mut config = runtime::run::RunConfig::default();
+    if let Some(w) = workers.filter(|&w| w > 0) {
+        config.workers = w;
+    }
+    runtime::run::run(program, config).clamp(0, 255) as u8
+}
+
+fn check(file: &str) -> u8 {
+    match runtime::program::load_file(file, Vec::new()) {
+        Ok(_) => 0,
+        Err(failure) => {
+            eprint!("{}", failure.render());
+            1
+        }
+    }
+}

@@ -8,12 +8,12 @@
 use std::sync::Arc;
 
 use crate::error::ForgeError;
-use crate::value::Value;
+use crate::message::Message;
 
-pub type ChannelRef = scheduler::Channel<Value>;
+pub type ChannelRef = scheduler::Channel<Message>;
 
 /// How a task ended: its value, or the error that ended it.
-pub type TaskOutcome = Result<Value, Arc<ForgeError>>;
+pub type TaskOutcome = Result<Message, Arc<ForgeError>>;
 
 #[derive(Debug)]
 pub struct TaskHandle {

@@ -34,9 +34,13 @@ pub struct ForgeError {
     pub kind: ErrorKind,
     pub message: String,
     pub span: Option<Span>,
-    /// `NAME (file:line:col)` of the calls that were active, innermost first.
-    pub trace: Vec<String>,
+    /// The calls that were active (function name, call site), innermost
+    /// first; at most `MAX_TRACE` entries.
+    pub trace: Vec<(arcstr::ArcStr, Span)>,
 }
+
+/// Call lines kept in an error report.
+pub const MAX_TRACE: usize = 8;
 
 impl ForgeError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ForgeError {

@@ -16,7 +16,12 @@
 pub mod builtins;
 pub mod concurrency;
 pub mod error;
+pub mod interp;
+pub mod message;
+pub mod ops;
 pub mod output;
+pub mod program;
+pub mod run;
 pub mod stdlib;
 pub mod syntax;
 pub mod value;

@@ -197,17 +197,20 @@ impl<T> Channel<T> {
         }
     }
 
-    /// Withdraws a registration that has not fired. If it was a receiver
-    /// that had been woken for a value it will not take, the wake passes on.
-    pub fn unregister(&self, id: WaiterId) {
+    /// Withdraws a registration. `false` means it had already fired: the
+    /// caller was woken by this channel and, if it will not act on that
+    /// wake, should call [`Channel::pass_wake`] so no other waiter misses it.
+    pub fn unregister(&self, id: WaiterId) -> bool {
         let mut st = self.state.lock();
         if let Some(i) = st.receivers.iter().position(|w| w.id == id.0) {
             st.receivers.remove(i);
-            return;
+            return true;
         }
         if let Some(i) = st.senders.iter().position(|w| w.id == id.0) {
             st.senders.remove(i);
+            return true;
         }
+        false
     }
 
     /// Re-issues one wake-up to a parked receiver when values are buffered;
@@ -283,7 +286,7 @@ mod tests {
         let ch = Channel::<i32>::new(1);
         let (count, w) = waker();
         let RecvPoll::Pending(id) = ch.poll_recv(&w) else { panic!() };
-        ch.unregister(id);
+        assert!(ch.unregister(id));
         ch.try_send(1).unwrap();
         assert_eq!(count.0.load(Ordering::SeqCst), 0);
     }

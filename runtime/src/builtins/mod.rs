@@ -86,6 +86,10 @@ pub trait NativeCx {
     fn program_args(&self) -> Vec<String>;
     /// Errors with `Ctrl::Cancelled` once the task was cancelled.
     fn check_cancelled(&self) -> Result<(), Ctrl>;
+    /// The value of a message received once (a channel message).
+    fn adopt(&mut self, m: crate::message::Message) -> Value;
+    /// The value of a message several receivers read (a task's result).
+    fn adopt_shared(&mut self, m: &crate::message::Message) -> Value;
 }
 
 /// A built-in name: a function, a module object or a constant.

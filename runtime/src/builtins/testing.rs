@@ -46,6 +46,12 @@ impl NativeCx for TestCx {
     fn check_cancelled(&self) -> Result<(), Ctrl> {
         Ok(())
     }
+    fn adopt(&mut self, m: crate::message::Message) -> Value {
+        m.into_value()
+    }
+    fn adopt_shared(&mut self, m: &crate::message::Message) -> Value {
+        m.share()
+    }
 }
 
 /// A callback value made from a plain function, for `map`/`filter` tests.

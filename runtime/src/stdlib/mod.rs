@@ -12,6 +12,8 @@
 //! | `csv.rs` | `csv` |
 //! | `crypto.rs` | `crypto` |
 
+pub mod io;
+
 use crate::builtins::Builder;
 
 /// Names `import NAME` accepts as built-in modules.

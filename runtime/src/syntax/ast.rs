@@ -282,7 +282,9 @@ pub enum StmtKind {
     Enum { decl: VarDecl, def: Arc<EnumDef> },
     Interface { decl: VarDecl, def: Arc<InterfaceDef> },
     Impl { type_name: ArcStr, interface: Option<ArcStr>, methods: Vec<Arc<FnDef>> },
-    Import { path: ArcStr, names: Option<Vec<ArcStr>>, module: Option<Arc<Module>> },
+    /// `bindings` pairs the module's global slots with the importer's
+    /// slots they are copied into after the module ran.
+    Import { path: ArcStr, names: Option<Vec<ArcStr>>, module: Option<Arc<Module>>, bindings: Vec<(u32, u32)> },
     Print { kind: PrintKind, value: Expr },
     Wait(Expr),
     Unpack { pattern: UnpackPattern, value: Expr },
@@ -371,11 +373,16 @@ pub struct InterfaceDef {
 pub struct Module {
     /// The top level as a function with no parameters.
     pub main: Arc<FnDef>,
-    /// Names of the module's global slots, by slot index.
-    pub globals: Vec<GlobalInfo>,
+    /// The module's top-level names and their (program-wide) global slots.
+    pub globals: Vec<(ArcStr, u32)>,
+    /// Unit enum variants declared by the module (patterns match them by name).
+    pub unit_variants: Vec<ArcStr>,
     pub path: String,
 }
 
+/// One global slot of the program. Every module's top-level names get their
+/// own slots in one program-wide table, so an imported function keeps
+/// reading its own module's variables.
 #[derive(Clone, Debug)]
 pub struct GlobalInfo {
     pub name: ArcStr,

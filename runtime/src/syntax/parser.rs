@@ -865,20 +865,20 @@ impl<'a> Parser<'a> {
                 })?;
                 self.expect_kw(Kw::From)?;
                 let path = self.string_literal("an import path")?;
-                Ok(StmtKind::Import { path, names: Some(names), module: None })
+                Ok(StmtKind::Import { path, names: Some(names), module: None, bindings: Vec::new() })
             }
             Tok::Ident(_) => {
                 // `import math`: built-in modules are always present.
                 let (name, span) = self.ident("a module name")?;
                 if crate::stdlib::is_module_name(&name) {
-                    Ok(StmtKind::Import { path: name, names: Some(Vec::new()), module: None })
+                    Ok(StmtKind::Import { path: name, names: Some(Vec::new()), module: None, bindings: Vec::new() })
                 } else {
                     Err(self.error_at(format!("unknown module '{name}'; import a file with import \"path\""), span))
                 }
             }
             _ => {
                 let path = self.string_literal("an import path")?;
-                Ok(StmtKind::Import { path, names: None, module: None })
+                Ok(StmtKind::Import { path, names: None, module: None, bindings: Vec::new() })
             }
         }
     }

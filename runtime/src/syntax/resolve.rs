@@ -21,10 +21,17 @@ use super::ast::*;
 use super::diagnostic::SyntaxError;
 use super::span::Span;
 
-/// Loads (parses and resolves) an imported file.
+/// Loads (parses and resolves) an imported file, allocating its globals in
+/// the same program-wide table.
 pub trait ModuleLoader {
     /// `from` is the importing file's path; `Ok(None)` means an import cycle.
-    fn load(&mut self, from: &str, path: &str, span: Span) -> Result<Option<Arc<Module>>, SyntaxError>;
+    fn load(
+        &mut self,
+        from: &str,
+        path: &str,
+        span: Span,
+        globals: &mut Vec<GlobalInfo>,
+    ) -> Result<Option<Arc<Module>>, SyntaxError>;
 }
 
 /// Looks up built-in names (functions, modules, `None`).
@@ -59,28 +66,33 @@ pub struct Resolver<'l> {
     path: String,
     builtins: BuiltinLookup,
     loader: &'l mut dyn ModuleLoader,
-    globals: Vec<GlobalInfo>,
+    /// The program-wide table (shared with imported modules).
+    globals: &'l mut Vec<GlobalInfo>,
+    /// This module's top-level names.
     global_index: HashMap<ArcStr, u32>,
+    exported: Vec<(ArcStr, u32)>,
     unit_variants: HashSet<ArcStr>,
     vars: Vec<VarInfo>,
     fns: Vec<FnScope>,
     pub errors: Vec<SyntaxError>,
 }
 
-/// Resolves a parsed file into a module.
+/// Resolves a parsed file into a module; its globals are added to `globals`.
 pub fn resolve(
     block: Block,
     span: Span,
     path: &str,
     builtins: BuiltinLookup,
     loader: &mut dyn ModuleLoader,
+    globals: &mut Vec<GlobalInfo>,
 ) -> Result<Module, Vec<SyntaxError>> {
     let mut r = Resolver {
         path: path.to_string(),
         builtins,
         loader,
-        globals: Vec::new(),
+        globals,
         global_index: HashMap::new(),
+        exported: Vec::new(),
         unit_variants: HashSet::new(),
         vars: Vec::new(),
         fns: Vec::new(),
@@ -106,7 +118,8 @@ pub fn resolve(
         r.errors.sort_by_key(|e| e.span.start);
         return Err(r.errors);
     }
-    Ok(Module { main: Arc::new(main), globals: r.globals, path: path.to_string() })
+    let unit_variants = r.unit_variants.into_iter().collect();
+    Ok(Module { main: Arc::new(main), globals: r.exported, unit_variants, path: path.to_string() })
 }
 
 impl Resolver<'_> {
@@ -126,6 +139,7 @@ impl Resolver<'_> {
         let i = self.globals.len() as u32;
         self.globals.push(GlobalInfo { name: name.clone(), mutable, imported });
         self.global_index.insert(name.clone(), i);
+        self.exported.push((name.clone(), i));
         i
     }
 
@@ -170,24 +184,20 @@ impl Resolver<'_> {
                         }
                     }
                 },
-                StmtKind::Import { path, names, module } => {
+                StmtKind::Import { path, names, module, bindings } => {
                     if names.as_ref().is_some_and(|n| n.is_empty()) {
                         continue; // `import math`
                     }
-                    match self.loader.load(&self.path, path, stmt.span) {
+                    match self.loader.load(&self.path, path, stmt.span, self.globals) {
                         Ok(Some(m)) => {
                             let wanted: Option<HashSet<ArcStr>> = names.as_ref().map(|n| n.iter().cloned().collect());
-                            for g in &m.globals {
-                                if wanted.as_ref().is_none_or(|w| w.contains(&g.name)) {
-                                    self.declare_global(&g.name, false, true);
+                            for (name, src) in &m.globals {
+                                if wanted.as_ref().is_none_or(|w| w.contains(name)) {
+                                    let dst = self.declare_global(name, false, true);
+                                    bindings.push((*src, dst));
                                 }
                             }
-                            for g in &m.globals {
-                                // Unit variants of imported enums match by name in patterns.
-                                if g.name.starts_with(|c: char| c.is_ascii_uppercase()) {
-                                    self.unit_variants.insert(g.name.clone());
-                                }
-                            }
+                            self.unit_variants.extend(m.unit_variants.iter().cloned());
                             *module = Some(m);
                         }
                         Ok(None) => {}
@@ -443,6 +453,11 @@ impl Resolver<'_> {
             StmtKind::Enum { decl, def } => {
                 self.declare_local(decl, None);
                 let def = Arc::get_mut(def).expect("fresh AST");
+                for v in &def.variants {
+                    if v.arity == 0 {
+                        self.unit_variants.insert(v.name.clone());
+                    }
+                }
                 for v in &mut def.variants {
                     self.declare_local(&mut v.decl, None);
                 }

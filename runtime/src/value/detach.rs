@@ -28,6 +28,11 @@ impl Detacher {
         Detacher::default()
     }
 
+    /// Whether any cell was copied so far.
+    pub fn created_cells(&self) -> bool {
+        !self.cells.is_empty()
+    }
+
     /// A copy of `v` that shares no mutable state with `v`.
     pub fn detach(&mut self, v: &Value) -> Value {
         self.copy(v, 0).unwrap_or_else(|| v.clone())

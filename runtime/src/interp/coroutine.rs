@@ -1,0 +1,196 @@
+//! Runs an `Interp` as a scheduler task on its own stack (DESIGN.md §6).
+//!
+//! The tree walker is recursive, so a task that blocks deep inside an
+//! evaluation must keep its native stack: each task runs on a stackful
+//! coroutine (`corosensei`). Blocking is `Yielder::suspend`, which returns to
+//! the worker; the scheduler resumes the coroutine later, possibly on another
+//! worker thread.
+//!
+//! Invariants (cited by the `SAFETY` comment below):
+//! 1. Everything the coroutine's stack holds across a suspension is `Send`:
+//!    `Value`s, `Arc`s, the task's `Interp`, references into the leaked
+//!    program. No lock guard is held across `Host::suspend`.
+//! 2. Thread-locals are never read across a suspension in one function frame:
+//!    `suspend` is `#[inline(never)]`, and the scheduler's own thread-locals
+//!    are reached only through `#[inline(never)]` functions (scheduler rule 3).
+//! 3. The stack's lowest `RED_ZONE` bytes are never used by Forge calls: the
+//!    interpreter raises `stack overflow` before reaching them (`Limits`), so
+//!    the guard page below is a last line of defence, not a code path.
+
+use std::sync::Arc;
+
+use corosensei::stack::{DefaultStack, Stack};
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use parking_lot::Mutex;
+use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitReason};
+
+use super::{Host, Interp, Limits, TaskState};
+use crate::concurrency::TaskOutcome;
+use crate::error::{Ctrl, ErrorKind, ForgeError};
+use crate::message::Message;
+use crate::program::Program;
+use crate::syntax::span::Span;
+use crate::value::Value;
+
+/// Stack space kept free below the interpreter's floor, for natives.
+const RED_ZONE: usize = 256 * 1024;
+
+/// Sizes and bounds for interpreter tasks.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub max_depth: usize,
+    pub main_stack: usize,
+    pub task_stack: usize,
+    pub budget: u32,
+}
+
+impl Options {
+    /// Defaults, overridden by `FORGE_MAX_DEPTH` (frames) and
+    /// `FORGE_STACK_MB` (per task).
+    pub fn from_env() -> Options {
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n > 0);
+        let max_depth = env("FORGE_MAX_DEPTH").unwrap_or(20_000);
+        let per_frame = 2 * 1024;
+        let needed = max_depth.saturating_mul(per_frame) + 2 * RED_ZONE;
+        let task_stack = env("FORGE_STACK_MB").map(|mb| mb << 20).unwrap_or_else(|| needed.max(16 << 20));
+        Options { max_depth, main_stack: task_stack.max(64 << 20), task_stack, budget: 2_000 }
+    }
+}
+
+/// What a task runs.
+pub enum Entry {
+    /// The program's top level.
+    Main,
+    /// A function value applied to arguments (`spawn`).
+    Call { f: Value, args: Vec<Value>, span: Span },
+}
+
+enum Suspend {
+    Yield,
+    Block(WaitReason),
+}
+
+struct CoHost<'y> {
+    yielder: &'y Yielder<TaskRef, Suspend>,
+    task: TaskRef,
+    runtime: scheduler::Runtime,
+}
+
+impl Host for CoHost<'_> {
+    #[inline(never)]
+    fn suspend(&self, reason: Option<WaitReason>) {
+        let s = match reason {
+            Some(r) => Suspend::Block(r),
+            None => Suspend::Yield,
+        };
+        self.yielder.suspend(s);
+    }
+
+    fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    fn runtime(&self) -> &scheduler::Runtime {
+        &self.runtime
+    }
+}
+
+type Co = Coroutine<TaskRef, Suspend, (), DefaultStack>;
+
+/// A coroutine that may be resumed on any worker.
+struct SendCo(Co);
+
+// SAFETY: by invariant 1 of this module everything on the coroutine's stack
+// is `Send`, and by invariant 2 no thread-local address outlives a
+// suspension; so resuming the coroutine on another thread is the same as
+// moving the owned values it holds. `tests::tasks_migrate_between_workers`
+// runs many blocking tasks on several workers to exercise this.
+#[allow(unsafe_code)]
+unsafe impl Send for SendCo {}
+
+/// Stacks of finished tasks, kept for the next spawns.
+static STACK_POOL: Mutex<Vec<DefaultStack>> = Mutex::new(Vec::new());
+const POOL_MAX: usize = 256;
+
+fn get_stack(size: usize) -> std::io::Result<DefaultStack> {
+    if let Some(s) = STACK_POOL.lock().pop() {
+        if s.base().get() - s.limit().get() >= size {
+            return Ok(s);
+        }
+    }
+    DefaultStack::new(size)
+}
+
+fn put_stack(s: DefaultStack) {
+    let mut pool = STACK_POOL.lock();
+    if pool.len() < POOL_MAX {
+        pool.push(s);
+    }
+}
+
+/// A scheduler task that runs Forge code.
+pub struct InterpTask {
+    co: Option<SendCo>,
+}
+
+impl InterpTask {
+    pub fn new(
+        program: &'static Program,
+        state: TaskState,
+        entry: Entry,
+        result: JoinCell<TaskOutcome>,
+        options: Options,
+        runtime: scheduler::Runtime,
+        is_main: bool,
+    ) -> std::io::Result<InterpTask> {
+        let size = if is_main { options.main_stack } else { options.task_stack };
+        let stack = get_stack(size)?;
+        let floor = stack.limit().get() + RED_ZONE;
+        let limits = Limits { max_depth: options.max_depth, stack_floor: floor, budget: options.budget };
+        let co = Coroutine::with_stack(stack, move |yielder: &Yielder<TaskRef, Suspend>, task: TaskRef| {
+            let host = CoHost { yielder, task, runtime };
+            let outcome = run_entry(program, state, entry, limits, &host);
+            result.complete(outcome);
+        });
+        Ok(InterpTask { co: Some(SendCo(co)) })
+    }
+}
+
+fn run_entry(program: &'static Program, state: TaskState, entry: Entry, limits: Limits, host: &CoHost<'_>) -> TaskOutcome {
+    let mut interp = Interp::new(program, state, limits, host);
+    let run = std::panic::AssertUnwindSafe(|| match entry {
+        Entry::Main => interp.run_main(),
+        Entry::Call { f, args, span } => interp.call_function(&f, args, span),
+    });
+    match std::panic::catch_unwind(run) {
+        Ok(Ok(v)) => Ok(Message::new(&v)),
+        Ok(Err(Ctrl::Error(e))) => Err(Arc::new(*e)),
+        Ok(Err(Ctrl::Return(v))) => Ok(Message::new(&v)),
+        Ok(Err(Ctrl::Cancelled)) => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, "task cancelled"))),
+        Ok(Err(other)) => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}")))),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}"))))
+        }
+    }
+}
+
+impl Task for InterpTask {
+    fn run(&mut self, me: &TaskRef) -> RunResult {
+        let Some(co) = self.co.as_mut() else { return RunResult::Finished };
+        match co.0.resume(me.clone()) {
+            CoroutineResult::Yield(Suspend::Yield) => RunResult::Yielded,
+            CoroutineResult::Yield(Suspend::Block(r)) => RunResult::Blocked(r),
+            CoroutineResult::Return(()) => {
+                if let Some(done) = self.co.take() {
+                    put_stack(done.0.into_stack());
+                }
+                RunResult::Finished
+            }
+        }
+    }
+}

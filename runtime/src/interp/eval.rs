@@ -1,0 +1,298 @@
+//! Expressions. `eval` returns the expression's value or the `Ctrl` that
+//! interrupts it (an error, or a `return`/`break` from inside a block-valued
+//! expression such as `match`).
+
+use std::sync::Arc;
+
+use arcstr::ArcStr;
+
+use super::Interp;
+use crate::builtins::registry;
+use crate::error::{msg, Ctrl, ErrorKind, EvalResult};
+use crate::ops;
+use crate::syntax::ast::*;
+use crate::value::display::{display, write_display};
+use crate::value::{new_cell, Closure, EnumValue, Map, Object, Value};
+
+impl Interp<'_> {
+    pub(crate) fn eval(&mut self, e: &'static Expr) -> EvalResult {
+        match &e.kind {
+            ExprKind::Int(n) => Ok(Value::Int(*n)),
+            ExprKind::Var(v) => self.read_var(v),
+            ExprKind::Binary(op, a, b) => {
+                let x = self.eval(a)?;
+                let y = self.eval(b)?;
+                if let (Value::Int(p), Value::Int(q)) = (&x, &y) {
+                    return match op {
+                        BinOp::Add => p.checked_add(*q).map(Value::Int).ok_or_else(|| msg::overflow().at(e.span)),
+                        BinOp::Sub => p.checked_sub(*q).map(Value::Int).ok_or_else(|| msg::overflow().at(e.span)),
+                        BinOp::Lt => Ok(Value::Bool(p < q)),
+                        BinOp::Le => Ok(Value::Bool(p <= q)),
+                        BinOp::Gt => Ok(Value::Bool(p > q)),
+                        BinOp::Ge => Ok(Value::Bool(p >= q)),
+                        BinOp::Eq => Ok(Value::Bool(p == q)),
+                        BinOp::Ne => Ok(Value::Bool(p != q)),
+                        _ => ops::int_arith(*op, *p, *q).map_err(|c| c.at(e.span)),
+                    };
+                }
+                ops::binary(*op, &x, &y).map_err(|c| c.at(e.span))
+            }
+            ExprKind::Call { callee, args } => self.eval_call(callee, args, e.span),
+            ExprKind::Null => Ok(Value::Null),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Str(s) => Ok(Value::Str(s.clone())),
+            ExprKind::Template(parts) => self.eval_template(parts),
+            ExprKind::Array(items) => self.eval_array(items),
+            ExprKind::Object(items) => self.eval_object(items),
+            ExprKind::Unary(op, x) => {
+                let v = self.eval(x)?;
+                match op {
+                    UnOp::Neg => ops::negate(&v).map_err(|c| c.at(e.span)),
+                    UnOp::Not => Ok(Value::Bool(!v.truthy())),
+                }
+            }
+            ExprKind::And(a, b) => Ok(Value::Bool(self.eval(a)?.truthy() && self.eval(b)?.truthy())),
+            ExprKind::Or(a, b) => Ok(Value::Bool(self.eval(a)?.truthy() || self.eval(b)?.truthy())),
+            ExprKind::Range(a, b) => {
+                let lo = self.eval(a)?;
+                let hi = self.eval(b)?;
+                ops::range(&lo, &hi).map_err(|c| c.at(e.span))
+            }
+            ExprKind::MethodCall { recv, name, args, place } => match place {
+                Some(p) => self.eval_place_method(p, name, args, e.span),
+                None => {
+                    let r = self.eval(recv)?;
+                    self.call_method(r, name, args, e.span)
+                }
+            },
+            ExprKind::PlaceCall { builtin, place, args, .. } => self.eval_place_call(*builtin, place, args, e.span),
+            ExprKind::Index(base, index) => {
+                let b = self.eval(base)?;
+                let i = self.eval(index)?;
+                self.index(&b, &i).map_err(|c| c.at(e.span))
+            }
+            ExprKind::Field(base, name) => {
+                let b = self.eval(base)?;
+                self.field(&b, name).map_err(|c| c.at(e.span))
+            }
+            ExprKind::Question(x) => self.eval_question(x, e.span),
+            ExprKind::Lambda(def) => Ok(self.make_closure(def)),
+            ExprKind::If { cond, then, otherwise } => {
+                if self.eval(cond)?.truthy() {
+                    self.block_value(then)
+                } else {
+                    match otherwise {
+                        Some(ElseBranch::Block(b)) => self.block_value(b),
+                        Some(ElseBranch::If(x)) => self.eval(x),
+                        None => Ok(Value::Null),
+                    }
+                }
+            }
+            ExprKind::When { subject, arms, otherwise } => self.eval_when(subject, arms, otherwise.as_deref()),
+            ExprKind::Match { subject, arms } => self.eval_match(subject, arms, e.span),
+            ExprKind::Safe(b) => self.eval_safe(b),
+            ExprKind::Spawn { kind, in_squad } => self.eval_spawn(kind, *in_squad, e.span),
+            ExprKind::Squad(b) => self.eval_squad(b, e.span),
+            ExprKind::Await(x) => {
+                let v = self.eval(x)?;
+                self.await_value(v, e.span)
+            }
+            ExprKind::Must(x) => {
+                let v = self.eval(x)?;
+                must(v).map_err(|c| c.at(e.span))
+            }
+            ExprKind::StructLit { name, fields } => self.eval_struct_lit(name, fields),
+        }
+    }
+
+    pub(crate) fn read_var(&mut self, v: &'static VarRef) -> EvalResult {
+        match v.slot {
+            Slot::Local(i) => Ok(self.stack[self.frame.base + i as usize].clone()),
+            Slot::Global(g) => match &self.state.globals[g as usize] {
+                Some(v) => Ok(v.clone()),
+                None => Err(msg::undefined(&v.name).at(v.span)),
+            },
+            Slot::Cell(c) => Ok(self.cells[self.frame.cell_base + c as usize].as_ref().map_or(Value::Null, |c| c.lock().clone())),
+            Slot::Upvalue(u) => {
+                let closure = self.frame.closure.as_ref().expect("upvalue outside a closure");
+                Ok(closure.captures[u as usize].lock().clone())
+            }
+            Slot::Builtin(b) => Ok(registry().value(b).clone()),
+            Slot::Undefined => Err(msg::undefined(&v.name).at(v.span)),
+            Slot::Unresolved | Slot::Pending(_) => unreachable!("unresolved variable {}", v.name),
+        }
+    }
+
+    /// A closure over the current frame's cells and captures.
+    pub(crate) fn make_closure(&mut self, def: &'static Arc<FnDef>) -> Value {
+        let captures: Box<[_]> = def
+            .captures
+            .iter()
+            .map(|c| match *c {
+                Capture::Cell(i) => {
+                    let slot = &mut self.cells[self.frame.cell_base + i as usize];
+                    slot.get_or_insert_with(|| new_cell(Value::Null)).clone()
+                }
+                Capture::Upvalue(u) => self.frame.closure.as_ref().expect("upvalue outside a closure").captures[u as usize].clone(),
+            })
+            .collect();
+        if !captures.is_empty() {
+            self.state.has_cells = true;
+        }
+        Value::Func(Arc::new(Closure { def, captures }))
+    }
+
+    fn eval_template(&mut self, parts: &'static [TemplatePart]) -> EvalResult {
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                TemplatePart::Lit(s) => out.push_str(s),
+                TemplatePart::Expr(x) => {
+                    let v = self.eval(x)?;
+                    write_display(&mut out, &v);
+                }
+            }
+        }
+        Ok(Value::Str(out.into()))
+    }
+
+    fn eval_array(&mut self, items: &'static [ArrayItem]) -> EvalResult {
+        let mut out = Vec::with_capacity(items.len());
+        for it in items {
+            match it {
+                ArrayItem::Item(x) => out.push(self.eval(x)?),
+                ArrayItem::Spread(x) => match self.eval(x)? {
+                    Value::Array(a) => out.extend(a.iter().cloned()),
+                    other => return Err(Ctrl::runtime(format!("cannot spread {} into an array", other.type_name())).at(x.span)),
+                },
+            }
+        }
+        Ok(Value::array(out))
+    }
+
+    fn eval_object(&mut self, items: &'static [ObjectItem]) -> EvalResult {
+        let mut map = Map::with_capacity_and_hasher(items.len(), Default::default());
+        for it in items {
+            match it {
+                ObjectItem::Field(k, x) => {
+                    let v = self.eval(x)?;
+                    map.insert(k.clone(), v);
+                }
+                ObjectItem::Spread(x) => match self.eval(x)? {
+                    Value::Object(o) => {
+                        for (k, v) in &o.fields {
+                            map.insert(k.clone(), v.clone());
+                        }
+                    }
+                    other => return Err(Ctrl::runtime(format!("cannot spread {} into an object", other.type_name())).at(x.span)),
+                },
+            }
+        }
+        Ok(Value::object(map))
+    }
+
+    fn eval_question(&mut self, x: &'static Expr, span: crate::syntax::span::Span) -> EvalResult {
+        match self.eval(x)? {
+            Value::Ok(v) => Ok((*v).clone()),
+            err @ Value::Err(_) => {
+                if self.depth == 0 {
+                    let Value::Err(inner) = &err else { unreachable!() };
+                    Err(Ctrl::runtime(format!("unhandled error: {}", display(inner))).at(span))
+                } else {
+                    Err(Ctrl::Return(err))
+                }
+            }
+            _ => Err(Ctrl::runtime("? operator requires a Result value").at(span)),
+        }
+    }
+
+    fn eval_when(&mut self, subject: &'static Expr, arms: &'static [WhenArm], otherwise: Option<&'static Expr>) -> EvalResult {
+        let s = self.eval(subject)?;
+        for arm in arms {
+            let v = self.eval(&arm.value)?;
+            let hit = ops::binary(arm.op.unwrap_or(BinOp::Eq), &s, &v).map_err(|c| c.at(arm.value.span))?;
+            if hit.truthy() {
+                return self.eval(&arm.result);
+            }
+        }
+        match otherwise {
+            Some(o) => self.eval(o),
+            None => Ok(Value::Null),
+        }
+    }
+
+    fn eval_match(&mut self, subject: &'static Expr, arms: &'static [MatchArm], span: crate::syntax::span::Span) -> EvalResult {
+        let s = self.eval(subject)?;
+        for arm in arms {
+            if self.match_pattern(&arm.pattern, &s) {
+                return match &arm.body {
+                    ArmBody::Expr(x) => self.eval(x),
+                    ArmBody::Block(b) => self.block_value(b),
+                    ArmBody::Stmt(st) => self.exec(st).map(|_| Value::Null),
+                };
+            }
+        }
+        Err(Ctrl::runtime(format!("no match arm matched {}", display(&s))).at(span))
+    }
+
+    fn eval_safe(&mut self, b: &'static Block) -> EvalResult {
+        let stack = self.stack.len();
+        let cells = self.cells.len();
+        match self.block_value(b) {
+            Err(Ctrl::Error(_)) => {
+                self.stack.truncate(stack);
+                self.cells.truncate(cells);
+                Ok(Value::Null)
+            }
+            other => other,
+        }
+    }
+
+    fn eval_struct_lit(&mut self, name: &'static ArcStr, fields: &'static [(ArcStr, Expr)]) -> EvalResult {
+        let mut given = Vec::with_capacity(fields.len());
+        for (k, x) in fields {
+            given.push((k, self.eval(x)?));
+        }
+        let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
+        if let Some(info) = self.state.types.structs.get(name).cloned() {
+            for f in &info.fields {
+                if let Some(pos) = given.iter().position(|(k, _)| **k == f.name) {
+                    let (_, v) = given.swap_remove(pos);
+                    map.insert(f.name.clone(), v);
+                } else if let Some(d) = &f.default {
+                    map.insert(f.name.clone(), d.clone());
+                }
+            }
+            // Undeclared fields follow, in the order written.
+            given.sort_by_key(|(k, _)| fields.iter().position(|(n, _)| n == *k));
+        }
+        for (k, v) in given {
+            map.insert(k.clone(), v);
+        }
+        Ok(Value::Object(Arc::new(Object { tag: Some(name.clone()), fields: map })))
+    }
+
+    /// A data variant's constructor applied to its arguments.
+    pub(crate) fn construct_variant(enum_name: &ArcStr, variant: &ArcStr, args: Vec<Value>) -> Value {
+        Value::Enum(Arc::new(EnumValue { enum_name: enum_name.clone(), variant: variant.clone(), payload: args.into_boxed_slice() }))
+    }
+}
+
+/// `must v` (FORGE.md §7.4).
+pub(crate) fn must(v: Value) -> EvalResult {
+    match v {
+        Value::Ok(inner) => Ok((*inner).clone()),
+        Value::Err(inner) => Err(Ctrl::runtime(format!("must failed: {}", display(&inner)))),
+        Value::Null => Err(Ctrl::runtime("must failed: got null")),
+        other => Ok(other),
+    }
+}
+
+/// The error object a `catch` binds: `{ message, type }`.
+pub(crate) fn error_object(kind: ErrorKind, message: &str) -> Value {
+    let mut map = Map::default();
+    map.insert("message".into(), Value::str(message));
+    map.insert("type".into(), Value::str(kind.type_name()));
+    Value::object(map)
+}
