@@ -8,7 +8,8 @@ fn forge_run(name: &str, source: &[u8]) -> Output {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, source).expect("write program");
-    let out = Command::new(env!("CARGO_BIN_EXE_forge")).args(["run", "--interp"]).arg(&path).output().expect("run forge");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_forge")).args(["run", "--interp"]).arg(&path).output().expect("run forge");
     let _ = std::fs::remove_file(&path);
     out
 }
@@ -65,7 +66,12 @@ fn runaway_recursion_in_a_task_fails_that_task_only() {
 fn recursion_ten_thousand_deep_works_in_any_task() {
     let src = b"fn d(n) { if n == 0 { return 0 }\n return 1 + d(n - 1) }\nsay d(10000)\nsay await spawn d(10000)\n";
     let out = forge_run("deep.fg", src);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "10000\n10000\n", "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "10000\n10000\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

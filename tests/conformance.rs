@@ -21,7 +21,9 @@ fn cases(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -91,7 +93,12 @@ fn run_case(forge: &str, tier: &str, case: &Path) -> Option<String> {
 fn tier_available(forge: &str, tier: &str) -> bool {
     let probe = std::env::temp_dir().join(format!("forge-tier-probe-{}.fg", std::process::id()));
     let _ = std::fs::write(&probe, "say 1\n");
-    let ok = Command::new(forge).args(["run", &format!("--{tier}")]).arg(&probe).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new(forge)
+        .args(["run", &format!("--{tier}")])
+        .arg(&probe)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     let _ = std::fs::remove_file(&probe);
     ok
 }

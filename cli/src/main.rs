@@ -46,9 +46,7 @@ enum Command {
         args: Vec<String>,
     },
     /// Parse and resolve a program without running it.
-    Check {
-        file: String,
-    },
+    Check { file: String },
 }
 
 fn main() -> ExitCode {

@@ -15,7 +15,9 @@ struct Out {
 
 fn out() -> &'static Mutex<Out> {
     static OUT: OnceLock<Mutex<Out>> = OnceLock::new();
-    OUT.get_or_init(|| Mutex::new(Out { buf: Vec::with_capacity(8192), tty: std::io::stdout().is_terminal(), failed: false }))
+    OUT.get_or_init(|| {
+        Mutex::new(Out { buf: Vec::with_capacity(8192), tty: std::io::stdout().is_terminal(), failed: false })
+    })
 }
 
 /// Writes `text` to stdout as one unit.

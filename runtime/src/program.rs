@@ -45,19 +45,32 @@ impl LoadFailure {
 fn read_source(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("cannot read {}: the file is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+        format!(
+            "cannot read {}: the file is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
 /// Loads the program in `path`.
 pub fn load_file(path: &str, args: Vec<String>) -> Result<&'static Program, LoadFailure> {
     let sources = Arc::new(SourceMap::new());
-    let text = read_source(Path::new(path)).map_err(|io| LoadFailure { sources: sources.clone(), errors: Vec::new(), io: Some(io) })?;
+    let text = read_source(Path::new(path)).map_err(|io| LoadFailure {
+        sources: sources.clone(),
+        errors: Vec::new(),
+        io: Some(io),
+    })?;
     load_source(path, text, args, sources)
 }
 
 /// Loads a program from text (`path` names it in messages and anchors imports).
-pub fn load_source(path: &str, text: String, args: Vec<String>, sources: Arc<SourceMap>) -> Result<&'static Program, LoadFailure> {
+pub fn load_source(
+    path: &str,
+    text: String,
+    args: Vec<String>,
+    sources: Arc<SourceMap>,
+) -> Result<&'static Program, LoadFailure> {
     let mut loader = FileLoader { sources: sources.clone(), loading: Vec::new(), cache: HashMap::new() };
     let mut globals = Vec::new();
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
@@ -78,7 +91,12 @@ struct FileLoader {
 }
 
 impl FileLoader {
-    fn parse_and_resolve(&mut self, name: &str, text: String, globals: &mut Vec<GlobalInfo>) -> Result<Module, Vec<SyntaxError>> {
+    fn parse_and_resolve(
+        &mut self,
+        name: &str,
+        text: String,
+        globals: &mut Vec<GlobalInfo>,
+    ) -> Result<Module, Vec<SyntaxError>> {
         let len = text.len();
         let file = self.sources.add(name.to_string(), text);
         let source = self.sources.get(file);
@@ -93,14 +111,22 @@ impl FileLoader {
     fn find(from: &str, path: &str) -> Option<PathBuf> {
         let base = Path::new(from).parent().unwrap_or(Path::new("."));
         let direct = base.join(path);
-        let candidates = [direct.clone(), direct.with_extension("fg"), base.join("forge_modules").join(path).join("main.fg")];
+        let candidates =
+            [direct.clone(), direct.with_extension("fg"), base.join("forge_modules").join(path).join("main.fg")];
         candidates.into_iter().find(|p| p.is_file())
     }
 }
 
 impl ModuleLoader for FileLoader {
-    fn load(&mut self, from: &str, path: &str, span: Span, globals: &mut Vec<GlobalInfo>) -> Result<Option<Arc<Module>>, SyntaxError> {
-        let found = Self::find(from, path).ok_or_else(|| SyntaxError::new(format!("cannot import '{path}': file not found"), span))?;
+    fn load(
+        &mut self,
+        from: &str,
+        path: &str,
+        span: Span,
+        globals: &mut Vec<GlobalInfo>,
+    ) -> Result<Option<Arc<Module>>, SyntaxError> {
+        let found = Self::find(from, path)
+            .ok_or_else(|| SyntaxError::new(format!("cannot import '{path}': file not found"), span))?;
         let canonical = std::fs::canonicalize(&found).unwrap_or_else(|_| found.clone());
         if self.loading.contains(&canonical) {
             return Ok(None);

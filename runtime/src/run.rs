@@ -59,7 +59,8 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
     let runtime = Runtime::new(RuntimeConfig { workers: config.workers, on_deadlock: Some(on_deadlock) });
     let result: JoinCell<TaskOutcome> = JoinCell::new();
     let state = TaskState::new(program);
-    let task = match InterpTask::new(program, state, Entry::Main, result.clone(), config.options, runtime.clone(), true) {
+    let task = match InterpTask::new(program, state, Entry::Main, result.clone(), config.options, runtime.clone(), true)
+    {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot start the main task: {e}");

@@ -76,10 +76,8 @@ impl Registry {
     /// Every live task, ordered by id.
     pub fn snapshot(&self) -> Vec<TaskInfo> {
         let tasks: Vec<Arc<TaskCell>> = self.inner.lock().slots.iter().flatten().cloned().collect();
-        let mut out: Vec<TaskInfo> = tasks
-            .iter()
-            .map(|t| TaskInfo { id: t.id, name: t.name.clone(), waiting_on: t.wait_reason() })
-            .collect();
+        let mut out: Vec<TaskInfo> =
+            tasks.iter().map(|t| TaskInfo { id: t.id, name: t.name.clone(), waiting_on: t.wait_reason() }).collect();
         out.sort_by_key(|t| t.id);
         out
     }

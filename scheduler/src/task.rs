@@ -65,7 +65,13 @@ pub struct TaskCell {
 pub type TaskRef = Arc<TaskCell>;
 
 impl TaskCell {
-    pub(crate) fn new(id: TaskId, name: Option<Arc<str>>, is_main: bool, body: Box<dyn Task>, shared: Weak<Shared>) -> TaskCell {
+    pub(crate) fn new(
+        id: TaskId,
+        name: Option<Arc<str>>,
+        is_main: bool,
+        body: Box<dyn Task>,
+        shared: Weak<Shared>,
+    ) -> TaskCell {
         TaskCell {
             id,
             name,

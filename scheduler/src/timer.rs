@@ -37,7 +37,12 @@ pub(crate) struct TimerService {
 
 impl TimerService {
     pub(crate) fn new(shared: Weak<Shared>) -> TimerService {
-        TimerService { state: Mutex::new(State::default()), changed: Condvar::new(), pending: AtomicUsize::new(0), shared }
+        TimerService {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            pending: AtomicUsize::new(0),
+            shared,
+        }
     }
 
     pub(crate) fn pending(&self) -> usize {

@@ -218,7 +218,9 @@ pub fn await_handle(cx: &mut dyn NativeCx, h: &crate::concurrency::TaskHandle) -
 }
 
 fn await_all(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let Value::Array(items) = &args[0] else { return Err(requires("await_all", "an array")) };
+    let Value::Array(items) = &args[0] else {
+        return Err(requires("await_all", "an array"));
+    };
     let items = items.clone();
     let mut out = Vec::with_capacity(items.len());
     for v in items.iter() {

@@ -63,7 +63,9 @@ fn to_int(_: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {
             }
         }
         Value::Bool(b) => Ok(Value::Int(*b as i64)),
-        Value::Str(s) => parse_int(s).map(Value::Int).ok_or_else(|| Ctrl::runtime(format!("cannot convert '{s}' to Int"))),
+        Value::Str(s) => {
+            parse_int(s).map(Value::Int).ok_or_else(|| Ctrl::runtime(format!("cannot convert '{s}' to Int")))
+        }
         other => Err(Ctrl::runtime(format!("cannot convert '{}' to Int", display(other)))),
     }
 }
@@ -179,7 +181,10 @@ mod tests {
     fn lengths_and_assertions() {
         assert_eq!(show(call("len", vec!["héllo".into()])), "5");
         assert_eq!(show(call("len", vec![Value::Int(4)])), "error: len() requires string, array, or object");
-        assert_eq!(show(call("assert_eq", vec![Value::Int(1), Value::Int(2)])), "error: assertion failed: expected `2`, got `1`");
+        assert_eq!(
+            show(call("assert_eq", vec![Value::Int(1), Value::Int(2)])),
+            "error: assertion failed: expected `2`, got `1`"
+        );
         assert_eq!(show(call("assert", vec![Value::Bool(false)])), "error: assertion failed: assertion failed");
     }
 }

@@ -174,7 +174,12 @@ pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut b = Builder {
-            reg: Registry { names: HashMap::new(), values: Vec::new(), methods: HashMap::new(), module_names: Vec::new() },
+            reg: Registry {
+                names: HashMap::new(),
+                values: Vec::new(),
+                methods: HashMap::new(),
+                module_names: Vec::new(),
+            },
         };
         core::register(&mut b);
         results::register(&mut b);

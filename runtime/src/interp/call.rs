@@ -105,7 +105,13 @@ impl Interp<'_> {
     }
 
     /// Runs a Forge function whose `argc` arguments are on top of the stack.
-    pub(crate) fn call_closure(&mut self, def: &'static FnDef, closure: Option<Arc<Closure>>, argc: usize, span: Span) -> EvalResult {
+    pub(crate) fn call_closure(
+        &mut self,
+        def: &'static FnDef,
+        closure: Option<Arc<Closure>>,
+        argc: usize,
+        span: Span,
+    ) -> EvalResult {
         let nparams = def.params.len();
         let required = def.required_params();
         if argc < required || argc > nparams {
@@ -157,7 +163,13 @@ impl Interp<'_> {
     }
 
     /// `recv.name(args)`.
-    pub(crate) fn call_method(&mut self, recv: Value, name: &'static arcstr::ArcStr, args: &'static [Expr], span: Span) -> EvalResult {
+    pub(crate) fn call_method(
+        &mut self,
+        recv: Value,
+        name: &'static arcstr::ArcStr,
+        args: &'static [Expr],
+        span: Span,
+    ) -> EvalResult {
         if let Some((f, receiver)) = self.find_method(&recv, name) {
             let start = self.stack.len();
             if let Some(r) = receiver {

@@ -156,7 +156,13 @@ impl InterpTask {
     }
 }
 
-fn run_entry(program: &'static Program, state: TaskState, entry: Entry, limits: Limits, host: &CoHost<'_>) -> TaskOutcome {
+fn run_entry(
+    program: &'static Program,
+    state: TaskState,
+    entry: Entry,
+    limits: Limits,
+    host: &CoHost<'_>,
+) -> TaskOutcome {
     let mut interp = Interp::new(program, state, limits, host);
     let run = std::panic::AssertUnwindSafe(|| match entry {
         Entry::Main => interp.run_main(),
@@ -167,7 +173,9 @@ fn run_entry(program: &'static Program, state: TaskState, entry: Entry, limits: 
         Ok(Err(Ctrl::Error(e))) => Err(Arc::new(*e)),
         Ok(Err(Ctrl::Return(v))) => Ok(Message::new(&v)),
         Ok(Err(Ctrl::Cancelled)) => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, "task cancelled"))),
-        Ok(Err(other)) => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}")))),
+        Ok(Err(other)) => {
+            Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}"))))
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -181,7 +189,9 @@ fn run_entry(program: &'static Program, state: TaskState, entry: Entry, limits: 
 
 impl Task for InterpTask {
     fn run(&mut self, me: &TaskRef) -> RunResult {
-        let Some(co) = self.co.as_mut() else { return RunResult::Finished };
+        let Some(co) = self.co.as_mut() else {
+            return RunResult::Finished;
+        };
         match co.0.resume(me.clone()) {
             CoroutineResult::Yield(Suspend::Yield) => RunResult::Yielded,
             CoroutineResult::Yield(Suspend::Block(r)) => RunResult::Blocked(r),

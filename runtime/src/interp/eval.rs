@@ -113,7 +113,9 @@ impl Interp<'_> {
                 Some(v) => Ok(v.clone()),
                 None => Err(msg::undefined(&v.name).at(v.span)),
             },
-            Slot::Cell(c) => Ok(self.cells[self.frame.cell_base + c as usize].as_ref().map_or(Value::Null, |c| c.lock().clone())),
+            Slot::Cell(c) => {
+                Ok(self.cells[self.frame.cell_base + c as usize].as_ref().map_or(Value::Null, |c| c.lock().clone()))
+            }
             Slot::Upvalue(u) => {
                 let closure = self.frame.closure.as_ref().expect("upvalue outside a closure");
                 Ok(closure.captures[u as usize].lock().clone())
@@ -134,7 +136,9 @@ impl Interp<'_> {
                     let slot = &mut self.cells[self.frame.cell_base + i as usize];
                     slot.get_or_insert_with(|| new_cell(Value::Null)).clone()
                 }
-                Capture::Upvalue(u) => self.frame.closure.as_ref().expect("upvalue outside a closure").captures[u as usize].clone(),
+                Capture::Upvalue(u) => {
+                    self.frame.closure.as_ref().expect("upvalue outside a closure").captures[u as usize].clone()
+                }
             })
             .collect();
         if !captures.is_empty() {
@@ -164,7 +168,11 @@ impl Interp<'_> {
                 ArrayItem::Item(x) => out.push(self.eval(x)?),
                 ArrayItem::Spread(x) => match self.eval(x)? {
                     Value::Array(a) => out.extend(a.iter().cloned()),
-                    other => return Err(Ctrl::runtime(format!("cannot spread {} into an array", other.type_name())).at(x.span)),
+                    other => {
+                        return Err(
+                            Ctrl::runtime(format!("cannot spread {} into an array", other.type_name())).at(x.span)
+                        )
+                    }
                 },
             }
         }
@@ -185,7 +193,11 @@ impl Interp<'_> {
                             map.insert(k.clone(), v.clone());
                         }
                     }
-                    other => return Err(Ctrl::runtime(format!("cannot spread {} into an object", other.type_name())).at(x.span)),
+                    other => {
+                        return Err(
+                            Ctrl::runtime(format!("cannot spread {} into an object", other.type_name())).at(x.span)
+                        )
+                    }
                 },
             }
         }
@@ -207,7 +219,12 @@ impl Interp<'_> {
         }
     }
 
-    fn eval_when(&mut self, subject: &'static Expr, arms: &'static [WhenArm], otherwise: Option<&'static Expr>) -> EvalResult {
+    fn eval_when(
+        &mut self,
+        subject: &'static Expr,
+        arms: &'static [WhenArm],
+        otherwise: Option<&'static Expr>,
+    ) -> EvalResult {
         let s = self.eval(subject)?;
         for arm in arms {
             let v = self.eval(&arm.value)?;
@@ -222,7 +239,12 @@ impl Interp<'_> {
         }
     }
 
-    fn eval_match(&mut self, subject: &'static Expr, arms: &'static [MatchArm], span: crate::syntax::span::Span) -> EvalResult {
+    fn eval_match(
+        &mut self,
+        subject: &'static Expr,
+        arms: &'static [MatchArm],
+        span: crate::syntax::span::Span,
+    ) -> EvalResult {
         let s = self.eval(subject)?;
         for arm in arms {
             if self.match_pattern(&arm.pattern, &s) {
@@ -275,7 +297,11 @@ impl Interp<'_> {
 
     /// A data variant's constructor applied to its arguments.
     pub(crate) fn construct_variant(enum_name: &ArcStr, variant: &ArcStr, args: Vec<Value>) -> Value {
-        Value::Enum(Arc::new(EnumValue { enum_name: enum_name.clone(), variant: variant.clone(), payload: args.into_boxed_slice() }))
+        Value::Enum(Arc::new(EnumValue {
+            enum_name: enum_name.clone(),
+            variant: variant.clone(),
+            payload: args.into_boxed_slice(),
+        }))
     }
 }
 

@@ -16,7 +16,9 @@ use crate::value::{new_cell, TypeKind, TypeValue, Value, VariantCtor};
 impl Interp<'_> {
     /// Runs a block and yields its value.
     pub(crate) fn block_value(&mut self, b: &'static Block) -> EvalResult {
-        let Some((last, rest)) = b.stmts.split_last() else { return Ok(Value::Null) };
+        let Some((last, rest)) = b.stmts.split_last() else {
+            return Ok(Value::Null);
+        };
         for s in rest {
             self.exec(s)?;
         }
@@ -77,19 +79,17 @@ impl Interp<'_> {
                 Ok(())
             }
             StmtKind::Assign { place, op, value } => self.assign(place, *op, value),
-            StmtKind::While { cond, body } => {
-                loop {
-                    self.tick().map_err(|c| c.at(s.span))?;
-                    if !self.eval(cond)?.truthy() {
-                        return Ok(());
-                    }
-                    match self.exec_block(body) {
-                        Ok(()) | Err(Ctrl::Continue) => {}
-                        Err(Ctrl::Break) => return Ok(()),
-                        Err(other) => return Err(other),
-                    }
+            StmtKind::While { cond, body } => loop {
+                self.tick().map_err(|c| c.at(s.span))?;
+                if !self.eval(cond)?.truthy() {
+                    return Ok(());
                 }
-            }
+                match self.exec_block(body) {
+                    Ok(()) | Err(Ctrl::Continue) => {}
+                    Err(Ctrl::Break) => return Ok(()),
+                    Err(other) => return Err(other),
+                }
+            },
             StmtKind::Return(v) => {
                 let v = match v {
                     Some(e) => self.eval(e)?,
@@ -109,7 +109,9 @@ impl Interp<'_> {
             StmtKind::LetTuple { decls, value } => {
                 let v = self.eval(value)?;
                 let Value::Array(items) = &v else {
-                    return Err(Ctrl::runtime(format!("cannot destructure {} as a tuple", v.type_name())).at(value.span));
+                    return Err(
+                        Ctrl::runtime(format!("cannot destructure {} as a tuple", v.type_name())).at(value.span)
+                    );
                 };
                 for (i, d) in decls.iter().enumerate() {
                     self.bind(d, items.get(i).cloned().unwrap_or(Value::Null));
@@ -128,7 +130,10 @@ impl Interp<'_> {
                 let n = match self.eval(count)? {
                     Value::Int(n) => n,
                     Value::Float(f) if f.is_finite() => f as i64,
-                    other => return Err(Ctrl::runtime(format!("repeat needs a number of times, got {}", other.type_name())).at(count.span)),
+                    other => {
+                        return Err(Ctrl::runtime(format!("repeat needs a number of times, got {}", other.type_name()))
+                            .at(count.span))
+                    }
                 };
                 for _ in 0..n.max(0) {
                     self.tick().map_err(|c| c.at(s.span))?;
@@ -161,7 +166,11 @@ impl Interp<'_> {
                     let value = if v.arity == 0 {
                         Self::construct_variant(&def.name, &v.name, Vec::new())
                     } else {
-                        Value::Variant(Arc::new(VariantCtor { enum_name: def.name.clone(), variant: v.name.clone(), arity: v.arity }))
+                        Value::Variant(Arc::new(VariantCtor {
+                            enum_name: def.name.clone(),
+                            variant: v.name.clone(),
+                            arity: v.arity,
+                        }))
                     };
                     self.bind(&v.decl, value);
                 }
@@ -173,7 +182,9 @@ impl Interp<'_> {
                 self.bind(decl, Value::Type(Arc::new(t)));
                 Ok(())
             }
-            StmtKind::Impl { type_name, interface, methods } => self.exec_impl(type_name, interface.as_ref(), methods, s),
+            StmtKind::Impl { type_name, interface, methods } => {
+                self.exec_impl(type_name, interface.as_ref(), methods, s)
+            }
             StmtKind::Import { module, bindings, names, path } => match module {
                 Some(m) => self.exec_import(m, bindings, s.span),
                 None if names.as_ref().is_some_and(|n| n.is_empty()) => Ok(()),
@@ -200,13 +211,23 @@ impl Interp<'_> {
             }
             StmtKind::Check { value, kind } => self.exec_check(value, kind),
             StmtKind::Decorator(d) => match d.name.as_str() {
-                "server" => Err(Ctrl::runtime("@server: HTTP services (forge serve) are not available yet in this version of forge").at(d.span)),
+                "server" => Err(Ctrl::runtime(
+                    "@server: HTTP services (forge serve) are not available yet in this version of forge",
+                )
+                .at(d.span)),
                 _ => Ok(()),
             },
         }
     }
 
-    fn exec_for(&mut self, first: &'static VarDecl, second: Option<&'static VarDecl>, iter: &'static Expr, body: &'static Block, span: crate::syntax::span::Span) -> Result<(), Ctrl> {
+    fn exec_for(
+        &mut self,
+        first: &'static VarDecl,
+        second: Option<&'static VarDecl>,
+        iter: &'static Expr,
+        body: &'static Block,
+        span: crate::syntax::span::Span,
+    ) -> Result<(), Ctrl> {
         // `for i in a..b` counts without building the array.
         if let (ExprKind::Range(lo, hi), None) = (&iter.kind, second) {
             let (lo, hi) = (self.eval(lo)?, self.eval(hi)?);
@@ -292,22 +313,38 @@ impl Interp<'_> {
         Ok(())
     }
 
-    fn exec_impl(&mut self, type_name: &'static ArcStr, interface: Option<&'static ArcStr>, methods: &'static [Arc<FnDef>], s: &'static Stmt) -> Result<(), Ctrl> {
+    fn exec_impl(
+        &mut self,
+        type_name: &'static ArcStr,
+        interface: Option<&'static ArcStr>,
+        methods: &'static [Arc<FnDef>],
+        s: &'static Stmt,
+    ) -> Result<(), Ctrl> {
         for m in methods {
             let f = self.make_closure(m);
             Arc::make_mut(&mut self.state.types).add_method(type_name.clone(), m.name.clone(), f);
         }
-        let Some(iface) = interface else { return Ok(()) };
+        let Some(iface) = interface else {
+            return Ok(());
+        };
         let required = self.state.types.interfaces.get(iface).cloned().unwrap_or_default();
         for name in required {
             if self.state.types.method(type_name, &name).is_none() {
-                return Err(Ctrl::runtime(format!("'{type_name}' does not implement '{name}' required by power '{iface}'")).at(s.span));
+                return Err(Ctrl::runtime(format!(
+                    "'{type_name}' does not implement '{name}' required by power '{iface}'"
+                ))
+                .at(s.span));
             }
         }
         Ok(())
     }
 
-    fn exec_import(&mut self, module: &'static Module, bindings: &'static [(u32, u32)], span: crate::syntax::span::Span) -> Result<(), Ctrl> {
+    fn exec_import(
+        &mut self,
+        module: &'static Module,
+        bindings: &'static [(u32, u32)],
+        span: crate::syntax::span::Span,
+    ) -> Result<(), Ctrl> {
         // A fresh environment: the module's own globals start unset.
         {
             let globals = Arc::make_mut(&mut self.state.globals);
@@ -375,7 +412,11 @@ impl Interp<'_> {
         let v = self.eval(value)?;
         let ok = match kind {
             CheckKind::Truthy => v.truthy(),
-            CheckKind::NotEmpty => !matches!(&v, Value::Null) && !matches!(&v, Value::Str(s) if s.is_empty()) && !matches!(&v, Value::Array(a) if a.is_empty()),
+            CheckKind::NotEmpty => {
+                !matches!(&v, Value::Null)
+                    && !matches!(&v, Value::Str(s) if s.is_empty())
+                    && !matches!(&v, Value::Array(a) if a.is_empty())
+            }
             CheckKind::Between(lo, hi) => {
                 let lo = self.eval(lo)?;
                 let hi = self.eval(hi)?;
@@ -391,4 +432,3 @@ impl Interp<'_> {
         }
     }
 }
-

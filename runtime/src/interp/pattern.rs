@@ -25,7 +25,9 @@ impl Interp<'_> {
             Pattern::Bool(b) => matches!(v, Value::Bool(x) if x == b),
             Pattern::Ctor { name, args } => {
                 let payload: &[Value] = match (name.as_str(), v) {
-                    ("Ok", Value::Ok(x)) | ("Err", Value::Err(x)) | ("Some", Value::Some(x)) => std::slice::from_ref(&**x),
+                    ("Ok", Value::Ok(x)) | ("Err", Value::Err(x)) | ("Some", Value::Some(x)) => {
+                        std::slice::from_ref(&**x)
+                    }
                     (_, Value::Enum(e)) if e.variant == *name => &e.payload,
                     _ => return false,
                 };

@@ -37,11 +37,17 @@ impl Interp<'_> {
     }
 
     /// Runs `f` on the storage of the place's root variable.
-    fn with_root<R>(&mut self, root: &'static VarRef, f: impl FnOnce(&mut Value) -> Result<R, Ctrl>) -> Result<R, Ctrl> {
+    fn with_root<R>(
+        &mut self,
+        root: &'static VarRef,
+        f: impl FnOnce(&mut Value) -> Result<R, Ctrl>,
+    ) -> Result<R, Ctrl> {
         match root.slot {
             Slot::Local(i) => f(&mut self.stack[self.frame.base + i as usize]),
             Slot::Cell(c) => {
-                let cell = self.cells[self.frame.cell_base + c as usize].get_or_insert_with(|| crate::value::new_cell(Value::Null)).clone();
+                let cell = self.cells[self.frame.cell_base + c as usize]
+                    .get_or_insert_with(|| crate::value::new_cell(Value::Null))
+                    .clone();
                 let mut guard = cell.lock();
                 f(&mut guard)
             }
@@ -65,7 +71,12 @@ impl Interp<'_> {
         }
     }
 
-    pub(crate) fn assign(&mut self, place: &'static Place, op: Option<BinOp>, value: &'static Expr) -> Result<(), Ctrl> {
+    pub(crate) fn assign(
+        &mut self,
+        place: &'static Place,
+        op: Option<BinOp>,
+        value: &'static Expr,
+    ) -> Result<(), Ctrl> {
         let v = self.eval(value)?;
         let keys = self.eval_path(&place.path)?;
         // A plain `x = v` on a global declared later (not yet run) defines it.
@@ -81,7 +92,9 @@ impl Interp<'_> {
     /// The place's current value (a clone).
     fn read_place(&mut self, place: &'static Place, keys: &[Key]) -> EvalResult {
         let mut v = match place.root.slot {
-            Slot::Global(g) => self.state.globals[g as usize].clone().ok_or_else(|| msg::undefined(&place.root.name))?,
+            Slot::Global(g) => {
+                self.state.globals[g as usize].clone().ok_or_else(|| msg::undefined(&place.root.name))?
+            }
             _ => self.read_var(&place.root)?,
         };
         for k in keys {
@@ -94,7 +107,13 @@ impl Interp<'_> {
     }
 
     /// `push(v, x)` / `pop(v)` with `v` a place.
-    pub(crate) fn eval_place_call(&mut self, builtin: u32, place: &'static Place, args: &'static [Expr], span: Span) -> EvalResult {
+    pub(crate) fn eval_place_call(
+        &mut self,
+        builtin: u32,
+        place: &'static Place,
+        args: &'static [Expr],
+        span: Span,
+    ) -> EvalResult {
         let Value::Builtin(native) = registry().value(builtin) else { unreachable!("push/pop are natives") };
         let keys = self.eval_path(&place.path)?;
         let mut extra = NativeArgs::new();
@@ -106,7 +125,13 @@ impl Interp<'_> {
 
     /// `v.push(x)` / `v.pop()`: a function field or user method wins; else the
     /// built-in updates the place.
-    pub(crate) fn eval_place_method(&mut self, place: &'static Place, name: &'static ArcStr, args: &'static [Expr], span: Span) -> EvalResult {
+    pub(crate) fn eval_place_method(
+        &mut self,
+        place: &'static Place,
+        name: &'static ArcStr,
+        args: &'static [Expr],
+        span: Span,
+    ) -> EvalResult {
         let keys = self.eval_path(&place.path)?;
         let current = self.read_place(place, &keys).map_err(|c| c.at(span))?;
         if self.find_method(&current, name).is_some() || !matches!(current, Value::Array(_)) {
@@ -121,7 +146,14 @@ impl Interp<'_> {
         self.update_place(place, &keys, native, extra, span)
     }
 
-    fn update_place(&mut self, place: &'static Place, keys: &[Key], native: &'static crate::builtins::NativeFn, extra: NativeArgs, span: Span) -> EvalResult {
+    fn update_place(
+        &mut self,
+        place: &'static Place,
+        keys: &[Key],
+        native: &'static crate::builtins::NativeFn,
+        extra: NativeArgs,
+        span: Span,
+    ) -> EvalResult {
         let current = self.with_root(&place.root, |root| take_path(root, keys)).map_err(|c| c.at(span))?;
         let mut argv: NativeArgs = smallvec![current];
         argv.extend(extra);

@@ -102,13 +102,25 @@ impl Interp<'_> {
                 has_cells: true,
             }
         } else {
-            TaskState { globals: self.state.globals.clone(), types: self.state.types.clone(), has_cells: d.created_cells() }
+            TaskState {
+                globals: self.state.globals.clone(),
+                types: self.state.types.clone(),
+                has_cells: d.created_cells(),
+            }
         };
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let runtime = self.host.runtime().clone();
         let options = Options::from_limits(self.limits);
-        let body = InterpTask::new(self.program, state, Entry::Call { f, args, span }, result.clone(), options, runtime, false)
-            .map_err(|e| Ctrl::runtime(format!("cannot start a task: {e}")).at(span))?;
+        let body = InterpTask::new(
+            self.program,
+            state,
+            Entry::Call { f, args, span },
+            result.clone(),
+            options,
+            runtime,
+            false,
+        )
+        .map_err(|e| Ctrl::runtime(format!("cannot start a task: {e}")).at(span))?;
         let task = self.host.runtime().spawn(None, Box::new(body));
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
     }
@@ -223,10 +235,13 @@ fn detach_types(types: &TypeRegistry, d: &mut Detacher) -> TypeRegistry {
         let fields = info
             .fields
             .iter()
-            .map(|f| FieldInfo { name: f.name.clone(), default: f.default.as_ref().map(|v| d.detach(v)), embedded: f.embedded })
+            .map(|f| FieldInfo {
+                name: f.name.clone(),
+                default: f.default.as_ref().map(|v| d.detach(v)),
+                embedded: f.embedded,
+            })
             .collect();
         *info = Arc::new(StructInfo { name: info.name.clone(), fields });
     }
     out
 }
-

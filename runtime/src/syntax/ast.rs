@@ -161,7 +161,10 @@ pub enum Pattern {
     Str(ArcStr),
     Bool(bool),
     /// `Ok(p)`, `Err(p)`, `Some(p)` or `Variant(p, …)`.
-    Ctor { name: ArcStr, args: Vec<Pattern> },
+    Ctor {
+        name: ArcStr,
+        args: Vec<Pattern>,
+    },
 }
 
 #[derive(Debug)]
@@ -202,26 +205,56 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Range(Box<Expr>, Box<Expr>),
-    Call { callee: Box<Expr>, args: Vec<Expr> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
     /// `recv.name(args)`; `place` is set when the receiver is an assignable
     /// place, so `v.push(x)` can update `v` (FORGE.md §2).
-    MethodCall { recv: Box<Expr>, name: ArcStr, args: Vec<Expr>, place: Option<Box<Place>> },
+    MethodCall {
+        recv: Box<Expr>,
+        name: ArcStr,
+        args: Vec<Expr>,
+        place: Option<Box<Place>>,
+    },
     /// `push(v, x)` / `pop(v)` with a place as first argument.
-    PlaceCall { builtin: u32, name: ArcStr, place: Box<Place>, args: Vec<Expr> },
+    PlaceCall {
+        builtin: u32,
+        name: ArcStr,
+        place: Box<Place>,
+        args: Vec<Expr>,
+    },
     Index(Box<Expr>, Box<Expr>),
     Field(Box<Expr>, ArcStr),
     /// `e?`
     Question(Box<Expr>),
     Lambda(Arc<FnDef>),
-    If { cond: Box<Expr>, then: Block, otherwise: Option<ElseBranch> },
-    When { subject: Box<Expr>, arms: Vec<WhenArm>, otherwise: Option<Box<Expr>> },
-    Match { subject: Box<Expr>, arms: Vec<MatchArm> },
+    If {
+        cond: Box<Expr>,
+        then: Block,
+        otherwise: Option<ElseBranch>,
+    },
+    When {
+        subject: Box<Expr>,
+        arms: Vec<WhenArm>,
+        otherwise: Option<Box<Expr>>,
+    },
+    Match {
+        subject: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
     Safe(Block),
-    Spawn { kind: SpawnKind, in_squad: bool },
+    Spawn {
+        kind: SpawnKind,
+        in_squad: bool,
+    },
     Squad(Block),
     Await(Box<Expr>),
     Must(Box<Expr>),
-    StructLit { name: ArcStr, fields: Vec<(ArcStr, Expr)> },
+    StructLit {
+        name: ArcStr,
+        fields: Vec<(ArcStr, Expr)>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -266,30 +299,83 @@ pub struct Decorator {
 #[derive(Debug)]
 pub enum StmtKind {
     Expr(Expr),
-    Let { decl: VarDecl, value: Expr },
+    Let {
+        decl: VarDecl,
+        value: Expr,
+    },
     /// `let (a, b) = arr`
-    LetTuple { decls: Vec<VarDecl>, value: Expr },
-    Assign { place: Place, op: Option<BinOp>, value: Expr },
-    Fn { decl: VarDecl, def: Arc<FnDef>, decorators: Vec<Decorator> },
+    LetTuple {
+        decls: Vec<VarDecl>,
+        value: Expr,
+    },
+    Assign {
+        place: Place,
+        op: Option<BinOp>,
+        value: Expr,
+    },
+    Fn {
+        decl: VarDecl,
+        def: Arc<FnDef>,
+        decorators: Vec<Decorator>,
+    },
     Return(Option<Expr>),
-    While { cond: Expr, body: Block },
+    While {
+        cond: Expr,
+        body: Block,
+    },
     Loop(Block),
-    For { first: VarDecl, second: Option<VarDecl>, iter: Expr, body: Block },
-    Repeat { count: Expr, body: Block },
+    For {
+        first: VarDecl,
+        second: Option<VarDecl>,
+        iter: Expr,
+        body: Block,
+    },
+    Repeat {
+        count: Expr,
+        body: Block,
+    },
     Break,
     Continue,
     Struct(Arc<StructDef>),
-    Enum { decl: VarDecl, def: Arc<EnumDef> },
-    Interface { decl: VarDecl, def: Arc<InterfaceDef> },
-    Impl { type_name: ArcStr, interface: Option<ArcStr>, methods: Vec<Arc<FnDef>> },
+    Enum {
+        decl: VarDecl,
+        def: Arc<EnumDef>,
+    },
+    Interface {
+        decl: VarDecl,
+        def: Arc<InterfaceDef>,
+    },
+    Impl {
+        type_name: ArcStr,
+        interface: Option<ArcStr>,
+        methods: Vec<Arc<FnDef>>,
+    },
     /// `bindings` pairs the module's global slots with the importer's
     /// slots they are copied into after the module ran.
-    Import { path: ArcStr, names: Option<Vec<ArcStr>>, module: Option<Arc<Module>>, bindings: Vec<(u32, u32)> },
-    Print { kind: PrintKind, value: Expr },
+    Import {
+        path: ArcStr,
+        names: Option<Vec<ArcStr>>,
+        module: Option<Arc<Module>>,
+        bindings: Vec<(u32, u32)>,
+    },
+    Print {
+        kind: PrintKind,
+        value: Expr,
+    },
     Wait(Expr),
-    Unpack { pattern: UnpackPattern, value: Expr },
-    TryCatch { body: Block, name: VarDecl, handler: Block },
-    Check { value: Expr, kind: CheckKind },
+    Unpack {
+        pattern: UnpackPattern,
+        value: Expr,
+    },
+    TryCatch {
+        body: Block,
+        name: VarDecl,
+        handler: Block,
+    },
+    Check {
+        value: Expr,
+        kind: CheckKind,
+    },
     /// A standalone decorator such as `@server(port: 8080)`.
     Decorator(Decorator),
 }

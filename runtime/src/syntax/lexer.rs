@@ -345,17 +345,19 @@ mod tests {
 
     #[test]
     fn numbers_and_ranges() {
-        assert_eq!(toks("1_000 2.5 1..4"), vec![
-            Tok::Int(1000), Tok::Float(2.5), Tok::Int(1), Tok::DotDot, Tok::Int(4), Tok::Eof
-        ]);
+        assert_eq!(
+            toks("1_000 2.5 1..4"),
+            vec![Tok::Int(1000), Tok::Float(2.5), Tok::Int(1), Tok::DotDot, Tok::Int(4), Tok::Eof]
+        );
     }
 
     #[test]
     fn interpolation_parts() {
         let t = toks(r#""a{x}b""#);
-        assert_eq!(t[0], Tok::Str(vec![
-            StrPart::Lit("a".into()), StrPart::Expr { start: 3, end: 4 }, StrPart::Lit("b".into())
-        ]));
+        assert_eq!(
+            t[0],
+            Tok::Str(vec![StrPart::Lit("a".into()), StrPart::Expr { start: 3, end: 4 }, StrPart::Lit("b".into())])
+        );
     }
 
     #[test]

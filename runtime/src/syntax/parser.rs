@@ -701,7 +701,12 @@ impl<'a> Parser<'a> {
             }
             Ok(fields)
         })?;
-        let def = StructDef { name: name.clone(), fields, decl: VarDecl::new(name, false, span), span: start.to(self.prev_span()) };
+        let def = StructDef {
+            name: name.clone(),
+            fields,
+            decl: VarDecl::new(name, false, span),
+            span: start.to(self.prev_span()),
+        };
         Ok(StmtKind::Struct(Arc::new(def)))
     }
 
@@ -776,7 +781,10 @@ impl<'a> Parser<'a> {
             p.expect(&Tok::RBrace, "'}'")?;
             Ok(methods)
         })?;
-        Ok(StmtKind::Interface { decl: VarDecl::new(name.clone(), false, span), def: Arc::new(InterfaceDef { name, methods }) })
+        Ok(StmtKind::Interface {
+            decl: VarDecl::new(name.clone(), false, span),
+            def: Arc::new(InterfaceDef { name, methods }),
+        })
     }
 
     fn method_block(&mut self) -> PResult<Vec<Arc<FnDef>>> {
@@ -1439,7 +1447,8 @@ impl<'a> Parser<'a> {
             Tok::Str(_) => self.string_literal("an object key"),
             Tok::Kw(k) => {
                 let span = self.peek_span();
-                Err(self.error_at(format!("'{0}' is a keyword; quote it to use it as a key: \"{0}\"", k.as_str()), span))
+                Err(self
+                    .error_at(format!("'{0}' is a keyword; quote it to use it as a key: \"{0}\"", k.as_str()), span))
             }
             _ => Err(self.unexpected("an object key")),
         }
@@ -1559,7 +1568,10 @@ impl<'a> Parser<'a> {
         })();
         self.nl_ignore.pop();
         let (arms, otherwise) = r?;
-        Ok(Expr { kind: ExprKind::When { subject: Box::new(subject), arms, otherwise }, span: start.to(self.prev_span()) })
+        Ok(Expr {
+            kind: ExprKind::When { subject: Box::new(subject), arms, otherwise },
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn arrow(&mut self) -> PResult<()> {

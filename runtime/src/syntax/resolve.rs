@@ -546,7 +546,11 @@ impl Resolver<'_> {
             }
             ExprKind::Unary(_, x) | ExprKind::Question(x) | ExprKind::Await(x) | ExprKind::Must(x) => self.expr(x),
             ExprKind::Field(x, _) => self.expr(x),
-            ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Range(a, b) | ExprKind::Index(a, b) => {
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Range(a, b)
+            | ExprKind::Index(a, b) => {
                 self.expr(a);
                 self.expr(b);
             }
@@ -614,8 +618,12 @@ impl Resolver<'_> {
 
     /// `push(v, x)` / `pop(v)` on a place updates the place (FORGE.md §2).
     fn maybe_place_call(&mut self, e: &mut Expr) {
-        let ExprKind::Call { callee, args } = &mut e.kind else { return };
-        let ExprKind::Var(VarRef { name, slot: Slot::Builtin(b), .. }) = &callee.kind else { return };
+        let ExprKind::Call { callee, args } = &mut e.kind else {
+            return;
+        };
+        let ExprKind::Var(VarRef { name, slot: Slot::Builtin(b), .. }) = &callee.kind else {
+            return;
+        };
         if name.as_str() != "push" && name.as_str() != "pop" {
             return;
         }
@@ -841,10 +849,16 @@ impl Patch<'_> {
                     }
                 }
             }
-            ExprKind::Unary(_, x) | ExprKind::Question(x) | ExprKind::Await(x) | ExprKind::Must(x) | ExprKind::Field(x, _) => {
-                self.expr(x)
-            }
-            ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Range(a, b) | ExprKind::Index(a, b) => {
+            ExprKind::Unary(_, x)
+            | ExprKind::Question(x)
+            | ExprKind::Await(x)
+            | ExprKind::Must(x)
+            | ExprKind::Field(x, _) => self.expr(x),
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Range(a, b)
+            | ExprKind::Index(a, b) => {
                 self.expr(a);
                 self.expr(b);
             }

@@ -53,9 +53,7 @@ impl Kw {
     /// expression (`type(x)`, `any(xs, f)`, `select(chs)`, `wait(0.1)`).
     pub fn as_callable_name(self) -> Option<&'static str> {
         match self {
-            Kw::Type | Kw::Any | Kw::Select | Kw::Wait | Kw::Timeout | Kw::Prompt => {
-                Some(self.as_str())
-            }
+            Kw::Type | Kw::Any | Kw::Select | Kw::Wait | Kw::Timeout | Kw::Prompt => Some(self.as_str()),
             _ => None,
         }
     }

@@ -30,9 +30,7 @@ pub fn equal(a: &Value, b: &Value) -> bool {
                 && x.payload.len() == y.payload.len()
                 && x.payload.iter().zip(y.payload.iter()).all(|(p, q)| equal(p, q))
         }
-        (Value::Ok(x), Value::Ok(y)) | (Value::Err(x), Value::Err(y)) | (Value::Some(x), Value::Some(y)) => {
-            equal(x, y)
-        }
+        (Value::Ok(x), Value::Ok(y)) | (Value::Err(x), Value::Err(y)) | (Value::Some(x), Value::Some(y)) => equal(x, y),
         (Value::Func(x), Value::Func(y)) => std::sync::Arc::ptr_eq(x, y),
         (Value::Variant(x), Value::Variant(y)) => std::sync::Arc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),

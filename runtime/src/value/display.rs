@@ -164,7 +164,8 @@ mod tests {
 
     #[test]
     fn floats_use_debug_form() {
-        for (f, s) in [(7.0, "7.0"), (1e16, "1e16"), (1e-7, "1e-7"), (0.1 + 0.2, "0.30000000000000004"), (-0.0, "-0.0")] {
+        for (f, s) in [(7.0, "7.0"), (1e16, "1e16"), (1e-7, "1e-7"), (0.1 + 0.2, "0.30000000000000004"), (-0.0, "-0.0")]
+        {
             assert_eq!(display(&Value::Float(f)), s);
         }
         assert_eq!(display(&Value::Float(f64::NAN)), "NaN");
