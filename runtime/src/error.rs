@@ -56,8 +56,9 @@ impl std::fmt::Display for ForgeError {
 
 /// Why evaluation stopped early.
 #[derive(Debug)]
-pub enum Ctrl {
-    Error(Box<ForgeError>),
+pub enum Unwind {
+    Error(ForgeError),
+    /// `return` (or `?` on an `Err`) escaping from inside an expression.
     Return(crate::value::Value),
     Break,
     Continue,
@@ -68,28 +69,55 @@ pub enum Ctrl {
     Blocked,
 }
 
+/// The `Err` side of every evaluation step. A single pointer, so that
+/// `Result<Value, Ctrl>` is two words and comes back in registers; the
+/// common control flow of statements (`return`, `break`) travels as
+/// `interp::Flow` instead and never allocates.
+#[derive(Debug)]
+pub struct Ctrl(pub Box<Unwind>);
+
 pub type EvalResult<T = crate::value::Value> = Result<T, Ctrl>;
 
 impl Ctrl {
+    pub fn new(u: Unwind) -> Ctrl {
+        Ctrl(Box::new(u))
+    }
+
     pub fn error(kind: ErrorKind, message: impl Into<String>) -> Ctrl {
-        Ctrl::Error(Box::new(ForgeError::new(kind, message)))
+        Ctrl::new(Unwind::Error(ForgeError::new(kind, message)))
     }
 
     pub fn runtime(message: impl Into<String>) -> Ctrl {
         Ctrl::error(ErrorKind::Runtime, message)
     }
 
-    /// Attaches a location to an error that has none yet.
-    pub fn at(self, span: Span) -> Ctrl {
-        match self {
-            Ctrl::Error(mut e) => {
-                if e.span.is_none() {
-                    e.span = Some(span);
-                }
-                Ctrl::Error(e)
-            }
-            other => other,
+    pub fn cancelled() -> Ctrl {
+        Ctrl::new(Unwind::Cancelled)
+    }
+
+    pub fn from_error(e: ForgeError) -> Ctrl {
+        Ctrl::new(Unwind::Error(e))
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(*self.0, Unwind::Error(_))
+    }
+
+    pub fn as_error(&self) -> Option<&ForgeError> {
+        match &*self.0 {
+            Unwind::Error(e) => Some(e),
+            _ => None,
         }
+    }
+
+    /// Attaches a location to an error that has none yet.
+    pub fn at(mut self, span: Span) -> Ctrl {
+        if let Unwind::Error(e) = &mut *self.0 {
+            if e.span.is_none() {
+                e.span = Some(span);
+            }
+        }
+        self
     }
 }
 

@@ -139,8 +139,10 @@ mod tests {
     fn show(r: EvalResult) -> String {
         match r {
             Ok(v) => display(&v),
-            Err(Ctrl::Error(e)) => format!("error: {}", e.message),
-            Err(c) => format!("{c:?}"),
+            Err(c) => match c.as_error() {
+                Some(e) => format!("error: {}", e.message),
+                None => format!("{c:?}"),
+            },
         }
     }
 

@@ -17,7 +17,7 @@
 //! appends in place when the array is not shared. A native never blocks the
 //! worker: to wait it registers `cx.waker()` with what it waits on and calls
 //! `cx.wait(reason)`, then re-checks (the interpreter parks its coroutine;
-//! the VM answers `Ctrl::Blocked` and re-runs the native later, so natives
+//! the VM answers `Unwind::Blocked` and re-runs the native later, so natives
 //! must be safe to restart up to their wait).
 
 pub mod args;

@@ -79,7 +79,9 @@ pub fn call_module(module: &str, name: &str, args: Vec<Value>) -> EvalResult {
 pub fn show(r: EvalResult) -> String {
     match r {
         Ok(v) => crate::value::display::display(&v),
-        Err(Ctrl::Error(e)) => format!("error: {}", e.message),
-        Err(other) => format!("{other:?}"),
+        Err(c) => match c.as_error() {
+            Some(e) => format!("error: {}", e.message),
+            None => format!("{c:?}"),
+        },
     }
 }

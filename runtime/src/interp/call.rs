@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 
 use super::{Frame, Interp};
 use crate::builtins::{registry, NativeFn};
-use crate::error::{msg, Ctrl, EvalResult, MAX_TRACE};
+use crate::error::{msg, Ctrl, EvalResult, Unwind, MAX_TRACE};
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use crate::value::{new_cell, Closure, Value};
@@ -18,6 +18,7 @@ use crate::value::{new_cell, Closure, Value};
 pub(crate) type NativeArgs = SmallVec<[Value; 4]>;
 
 impl Interp<'_> {
+    #[inline(never)]
     pub(crate) fn eval_call(&mut self, callee: &'static Expr, args: &'static [Expr], span: Span) -> EvalResult {
         if let ExprKind::Var(VarRef { slot, .. }) = &callee.kind {
             match *slot {
@@ -49,7 +50,7 @@ impl Interp<'_> {
     pub(crate) fn push_args(&mut self, args: &'static [Expr]) -> Result<(), Ctrl> {
         let start = self.stack.len();
         for a in args {
-            match self.eval(a) {
+            match self.operand(a) {
                 Ok(v) => self.stack.push(v),
                 Err(e) => {
                     self.stack.truncate(start);
@@ -60,6 +61,7 @@ impl Interp<'_> {
         Ok(())
     }
 
+    #[inline(never)]
     fn eval_native_args(&mut self, first: Option<Value>, args: &'static [Expr]) -> Result<NativeArgs, Ctrl> {
         let mut argv = NativeArgs::new();
         argv.extend(first);
@@ -97,6 +99,7 @@ impl Interp<'_> {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn call_native(&mut self, native: &'static NativeFn, mut argv: NativeArgs, span: Span) -> EvalResult {
         let saved = std::mem::replace(&mut self.native_span, span);
         let r = native.call(self, &mut argv);
@@ -126,24 +129,29 @@ impl Interp<'_> {
         }
         let base = self.stack.len() - argc;
         let cell_base = self.cells.len();
-        let saved = std::mem::replace(&mut self.frame, Frame { base, cell_base, closure, def });
-        self.stack.resize(base + def.locals as usize, Value::Null);
-        self.cells.resize(cell_base + def.cells as usize, None);
+        let saved = std::mem::replace(&mut self.frame, Frame { base, cell_base, closure });
+        let frame_len = base + def.locals as usize;
+        if self.stack.len() < frame_len {
+            self.stack.resize(frame_len, Value::Null);
+        }
+        if def.cells > 0 {
+            self.cells.resize(cell_base + def.cells as usize, None);
+        }
         let r = self.run_body(def, argc);
         self.stack.truncate(base);
         self.cells.truncate(cell_base);
         self.frame = saved;
         self.depth -= 1;
         match r {
-            Ok(v) | Err(Ctrl::Return(v)) => Ok(v),
-            Err(Ctrl::Error(mut e)) => {
-                if e.trace.len() < MAX_TRACE {
-                    e.trace.push((def.name.clone(), span));
+            Ok(v) => Ok(v),
+            Err(mut c) => {
+                if let Unwind::Error(e) = &mut *c.0 {
+                    if e.trace.len() < MAX_TRACE {
+                        e.trace.push((def.name.clone(), span));
+                    }
                 }
-                Err(Ctrl::Error(e))
+                Err(c)
             }
-            Err(Ctrl::Break) | Err(Ctrl::Continue) => Ok(Value::Null),
-            Err(other) => Err(other),
         }
     }
 
@@ -159,10 +167,12 @@ impl Interp<'_> {
                 self.cells[self.frame.cell_base + c as usize] = Some(new_cell(v));
             }
         }
-        self.block_value(&def.body)
+        self.exec_block_tail(&def.body)?;
+        Ok(std::mem::take(&mut self.ret))
     }
 
     /// `recv.name(args)`.
+    #[inline(never)]
     pub(crate) fn call_method(
         &mut self,
         recv: Value,
@@ -216,6 +226,7 @@ impl Interp<'_> {
     }
 
     /// `base.name`.
+    #[inline(never)]
     pub(crate) fn field(&mut self, base: &Value, name: &str) -> EvalResult {
         match base {
             Value::Object(o) => {
@@ -269,6 +280,7 @@ impl Interp<'_> {
     }
 
     /// `base[index]`.
+    #[inline(never)]
     pub(crate) fn index(&self, base: &Value, index: &Value) -> EvalResult {
         match (base, index) {
             (Value::Array(items), Value::Int(i)) => {

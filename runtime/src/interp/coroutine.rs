@@ -26,7 +26,7 @@ use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitReason};
 
 use super::{Host, Interp, Limits, TaskState};
 use crate::concurrency::TaskOutcome;
-use crate::error::{Ctrl, ErrorKind, ForgeError};
+use crate::error::{ErrorKind, ForgeError, Unwind};
 use crate::message::Message;
 use crate::program::Program;
 use crate::syntax::span::Span;
@@ -170,12 +170,14 @@ fn run_entry(
     });
     match std::panic::catch_unwind(run) {
         Ok(Ok(v)) => Ok(Message::new(&v)),
-        Ok(Err(Ctrl::Error(e))) => Err(Arc::new(*e)),
-        Ok(Err(Ctrl::Return(v))) => Ok(Message::new(&v)),
-        Ok(Err(Ctrl::Cancelled)) => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, "task cancelled"))),
-        Ok(Err(other)) => {
-            Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}"))))
-        }
+        Ok(Err(c)) => match *c.0 {
+            Unwind::Error(e) => Err(Arc::new(e)),
+            Unwind::Return(v) => Ok(Message::new(&v)),
+            Unwind::Cancelled => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, "task cancelled"))),
+            other => {
+                Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}"))))
+            }
+        },
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use arcstr::ArcStr;
 
-use super::Interp;
+use super::{Flow, Interp};
 use crate::builtins::registry;
-use crate::error::{msg, Ctrl, ErrorKind, EvalResult};
+use crate::error::{msg, Ctrl, ErrorKind, EvalResult, Unwind};
 use crate::ops;
 use crate::syntax::ast::*;
+use crate::syntax::span::Span;
 use crate::value::display::{display, write_display};
 use crate::value::{new_cell, Closure, EnumValue, Map, Object, Value};
 
@@ -18,22 +19,18 @@ impl Interp<'_> {
     pub(crate) fn eval(&mut self, e: &'static Expr) -> EvalResult {
         match &e.kind {
             ExprKind::Int(n) => Ok(Value::Int(*n)),
-            ExprKind::Var(v) => self.read_var(v),
+            ExprKind::Var(v) => match v.slot {
+                Slot::Local(i) => Ok(self.stack[self.frame.base + i as usize].fast_clone()),
+                _ => self.read_var(v),
+            },
             ExprKind::Binary(op, a, b) => {
-                let x = self.eval(a)?;
-                let y = self.eval(b)?;
+                let x = self.operand(a)?;
+                let y = self.operand(b)?;
                 if let (Value::Int(p), Value::Int(q)) = (&x, &y) {
-                    return match op {
-                        BinOp::Add => p.checked_add(*q).map(Value::Int).ok_or_else(|| msg::overflow().at(e.span)),
-                        BinOp::Sub => p.checked_sub(*q).map(Value::Int).ok_or_else(|| msg::overflow().at(e.span)),
-                        BinOp::Lt => Ok(Value::Bool(p < q)),
-                        BinOp::Le => Ok(Value::Bool(p <= q)),
-                        BinOp::Gt => Ok(Value::Bool(p > q)),
-                        BinOp::Ge => Ok(Value::Bool(p >= q)),
-                        BinOp::Eq => Ok(Value::Bool(p == q)),
-                        BinOp::Ne => Ok(Value::Bool(p != q)),
-                        _ => ops::int_arith(*op, *p, *q).map_err(|c| c.at(e.span)),
-                    };
+                    let (p, q) = (*p, *q);
+                    x.discard();
+                    y.discard();
+                    return int_binary(*op, p, q).map_err(|c| c.at(e.span));
                 }
                 ops::binary(*op, &x, &y).map_err(|c| c.at(e.span))
             }
@@ -79,15 +76,8 @@ impl Interp<'_> {
             ExprKind::Question(x) => self.eval_question(x, e.span),
             ExprKind::Lambda(def) => Ok(self.make_closure(def)),
             ExprKind::If { cond, then, otherwise } => {
-                if self.eval(cond)?.truthy() {
-                    self.block_value(then)
-                } else {
-                    match otherwise {
-                        Some(ElseBranch::Block(b)) => self.block_value(b),
-                        Some(ElseBranch::If(x)) => self.eval(x),
-                        None => Ok(Value::Null),
-                    }
-                }
+                let f = self.if_flow(cond, then, otherwise.as_ref(), true)?;
+                self.flow_value(f)
             }
             ExprKind::When { subject, arms, otherwise } => self.eval_when(subject, arms, otherwise.as_deref()),
             ExprKind::Match { subject, arms } => self.eval_match(subject, arms, e.span),
@@ -127,6 +117,7 @@ impl Interp<'_> {
     }
 
     /// A closure over the current frame's cells and captures.
+    #[inline(never)]
     pub(crate) fn make_closure(&mut self, def: &'static Arc<FnDef>) -> Value {
         let captures: Box<[_]> = def
             .captures
@@ -147,6 +138,7 @@ impl Interp<'_> {
         Value::Func(Arc::new(Closure { def, captures }))
     }
 
+    #[inline(never)]
     fn eval_template(&mut self, parts: &'static [TemplatePart]) -> EvalResult {
         let mut out = String::new();
         for p in parts {
@@ -161,6 +153,7 @@ impl Interp<'_> {
         Ok(Value::Str(out.into()))
     }
 
+    #[inline(never)]
     fn eval_array(&mut self, items: &'static [ArrayItem]) -> EvalResult {
         let mut out = Vec::with_capacity(items.len());
         for it in items {
@@ -179,6 +172,7 @@ impl Interp<'_> {
         Ok(Value::array(out))
     }
 
+    #[inline(never)]
     fn eval_object(&mut self, items: &'static [ObjectItem]) -> EvalResult {
         let mut map = Map::with_capacity_and_hasher(items.len(), Default::default());
         for it in items {
@@ -204,7 +198,8 @@ impl Interp<'_> {
         Ok(Value::object(map))
     }
 
-    fn eval_question(&mut self, x: &'static Expr, span: crate::syntax::span::Span) -> EvalResult {
+    #[inline(never)]
+    fn eval_question(&mut self, x: &'static Expr, span: Span) -> EvalResult {
         match self.eval(x)? {
             Value::Ok(v) => Ok((*v).clone()),
             err @ Value::Err(_) => {
@@ -212,13 +207,14 @@ impl Interp<'_> {
                     let Value::Err(inner) = &err else { unreachable!() };
                     Err(Ctrl::runtime(format!("unhandled error: {}", display(inner))).at(span))
                 } else {
-                    Err(Ctrl::Return(err))
+                    Err(Ctrl::new(Unwind::Return(err)))
                 }
             }
             _ => Err(Ctrl::runtime("? operator requires a Result value").at(span)),
         }
     }
 
+    #[inline(never)]
     fn eval_when(
         &mut self,
         subject: &'static Expr,
@@ -239,30 +235,58 @@ impl Interp<'_> {
         }
     }
 
-    fn eval_match(
+    #[inline(never)]
+    fn eval_match(&mut self, subject: &'static Expr, arms: &'static [MatchArm], span: Span) -> EvalResult {
+        let f = self.match_flow(subject, arms, span, true)?;
+        self.flow_value(f)
+    }
+
+    /// `match` run as a statement (`tail == false`) or for its value (left
+    /// in `self.ret`).
+    pub(crate) fn match_flow(
         &mut self,
         subject: &'static Expr,
         arms: &'static [MatchArm],
-        span: crate::syntax::span::Span,
-    ) -> EvalResult {
+        span: Span,
+        tail: bool,
+    ) -> Result<Flow, Ctrl> {
         let s = self.eval(subject)?;
         for arm in arms {
             if self.match_pattern(&arm.pattern, &s) {
                 return match &arm.body {
-                    ArmBody::Expr(x) => self.eval(x),
-                    ArmBody::Block(b) => self.block_value(b),
-                    ArmBody::Stmt(st) => self.exec(st).map(|_| Value::Null),
+                    ArmBody::Expr(x) => {
+                        let v = self.eval(x)?;
+                        if tail {
+                            self.ret = v;
+                        }
+                        Ok(Flow::Normal)
+                    }
+                    ArmBody::Block(b) => {
+                        if tail {
+                            self.exec_block_tail(b)
+                        } else {
+                            self.exec_block(b)
+                        }
+                    }
+                    ArmBody::Stmt(st) => {
+                        let f = self.exec(st)?;
+                        if tail && f == Flow::Normal {
+                            self.ret = Value::Null;
+                        }
+                        Ok(f)
+                    }
                 };
             }
         }
         Err(Ctrl::runtime(format!("no match arm matched {}", display(&s))).at(span))
     }
 
+    #[inline(never)]
     fn eval_safe(&mut self, b: &'static Block) -> EvalResult {
         let stack = self.stack.len();
         let cells = self.cells.len();
         match self.block_value(b) {
-            Err(Ctrl::Error(_)) => {
+            Err(c) if c.is_error() => {
                 self.stack.truncate(stack);
                 self.cells.truncate(cells);
                 Ok(Value::Null)
@@ -271,6 +295,7 @@ impl Interp<'_> {
         }
     }
 
+    #[inline(never)]
     fn eval_struct_lit(&mut self, name: &'static ArcStr, fields: &'static [(ArcStr, Expr)]) -> EvalResult {
         let mut given = Vec::with_capacity(fields.len());
         for (k, x) in fields {
@@ -302,6 +327,67 @@ impl Interp<'_> {
             variant: variant.clone(),
             payload: args.into_boxed_slice(),
         }))
+    }
+}
+
+/// An operator on two Ints (the hot case, kept free of `Value` drops).
+#[inline(always)]
+fn int_binary(op: BinOp, p: i64, q: i64) -> EvalResult {
+    match op {
+        BinOp::Add => p.checked_add(q).map(Value::Int).ok_or_else(msg::overflow),
+        BinOp::Sub => p.checked_sub(q).map(Value::Int).ok_or_else(msg::overflow),
+        BinOp::Lt => Ok(Value::Bool(p < q)),
+        BinOp::Le => Ok(Value::Bool(p <= q)),
+        BinOp::Gt => Ok(Value::Bool(p > q)),
+        BinOp::Ge => Ok(Value::Bool(p >= q)),
+        BinOp::Eq => Ok(Value::Bool(p == q)),
+        BinOp::Ne => Ok(Value::Bool(p != q)),
+        _ => ops::int_arith(op, p, q),
+    }
+}
+
+impl Interp<'_> {
+    /// Evaluates an operand, reading locals and literals without a
+    /// recursive `eval` call (most operands are one or the other).
+    #[inline(always)]
+    pub(crate) fn operand(&mut self, e: &'static Expr) -> EvalResult {
+        match &e.kind {
+            ExprKind::Var(VarRef { slot: Slot::Local(i), .. }) => {
+                Ok(self.stack[self.frame.base + *i as usize].fast_clone())
+            }
+            ExprKind::Int(n) => Ok(Value::Int(*n)),
+            _ => self.eval(e),
+        }
+    }
+
+    /// The truthiness of a condition, without building a `Bool` for the
+    /// common `a < b` on Ints.
+    #[inline]
+    pub(crate) fn eval_cond(&mut self, e: &'static Expr) -> Result<bool, Ctrl> {
+        if let ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b) =
+            &e.kind
+        {
+            let x = self.operand(a)?;
+            let y = self.operand(b)?;
+            if let (Value::Int(p), Value::Int(q)) = (&x, &y) {
+                let (p, q) = (*p, *q);
+                x.discard();
+                y.discard();
+                return Ok(match op {
+                    BinOp::Lt => p < q,
+                    BinOp::Le => p <= q,
+                    BinOp::Gt => p > q,
+                    BinOp::Ge => p >= q,
+                    BinOp::Eq => p == q,
+                    _ => p != q,
+                });
+            }
+            return ops::binary(*op, &x, &y).map(|v| v.truthy()).map_err(|c| c.at(e.span));
+        }
+        let v = self.eval(e)?;
+        let t = v.truthy();
+        v.discard();
+        Ok(t)
     }
 }
 

@@ -89,7 +89,6 @@ pub(crate) struct Frame {
     pub base: usize,
     pub cell_base: usize,
     pub closure: Option<Arc<Closure>>,
-    pub def: &'static FnDef,
 }
 
 /// The interpreter state of one task.
@@ -107,6 +106,20 @@ pub struct Interp<'h> {
     pub(crate) host: &'h dyn Host,
     /// The call being run by a native (for wait reasons and messages).
     pub(crate) native_span: Span,
+    /// The value of a `return`, or of the last block run for its value
+    /// (see `Flow`).
+    pub(crate) ret: Value,
+}
+
+/// How a statement ended. `Return` leaves its value in `Interp::ret`, so
+/// the common control flow of statements never allocates (errors and the
+/// rare `return` from inside an expression travel as `Ctrl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return,
 }
 
 impl<'h> Interp<'h> {
@@ -116,13 +129,14 @@ impl<'h> Interp<'h> {
             state,
             stack: Vec::with_capacity(256),
             cells: Vec::new(),
-            frame: Frame { base: 0, cell_base: 0, closure: None, def: &program.main.main },
+            frame: Frame { base: 0, cell_base: 0, closure: None },
             depth: 0,
             limits,
             budget: limits.budget,
             squads: Vec::new(),
             host,
             native_span: Span::default(),
+            ret: Value::Null,
         }
     }
 
@@ -140,7 +154,7 @@ impl<'h> Interp<'h> {
             self.budget = self.limits.budget;
             self.host.suspend(None);
             if self.host.task().is_cancelled() {
-                return Err(Ctrl::Cancelled);
+                return Err(Ctrl::cancelled());
             }
         }
         Ok(())
@@ -176,13 +190,11 @@ impl Interp<'_> {
     /// Runs the program's top level (depth 0; a top-level `return` ends it).
     pub fn run_main(&mut self) -> EvalResult {
         let def: &'static FnDef = &self.program.main.main;
-        self.frame = Frame { base: 0, cell_base: 0, closure: None, def };
+        self.frame = Frame { base: 0, cell_base: 0, closure: None };
         self.stack.resize(def.locals as usize, Value::Null);
         self.cells.resize(def.cells as usize, None);
         self.hoist(&def.body);
-        match self.block_value(&def.body) {
-            Err(Ctrl::Return(v)) => Ok(v),
-            other => other,
-        }
+        self.exec_block_tail(&def.body)?;
+        Ok(std::mem::take(&mut self.ret))
     }
 }

@@ -42,7 +42,7 @@ impl NativeCx for Interp<'_> {
 
     fn check_cancelled(&self) -> Result<(), Ctrl> {
         if self.host.task().is_cancelled() {
-            Err(Ctrl::Cancelled)
+            Err(Ctrl::cancelled())
         } else {
             Ok(())
         }

@@ -71,6 +71,7 @@ impl Interp<'_> {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn assign(
         &mut self,
         place: &'static Place,
@@ -107,6 +108,7 @@ impl Interp<'_> {
     }
 
     /// `push(v, x)` / `pop(v)` with `v` a place.
+    #[inline(never)]
     pub(crate) fn eval_place_call(
         &mut self,
         builtin: u32,
@@ -125,6 +127,7 @@ impl Interp<'_> {
 
     /// `v.push(x)` / `v.pop()`: a function field or user method wins; else the
     /// built-in updates the place.
+    #[inline(never)]
     pub(crate) fn eval_place_method(
         &mut self,
         place: &'static Place,

@@ -23,6 +23,7 @@ use crate::value::detach::Detacher;
 use crate::value::Value;
 
 impl Interp<'_> {
+    #[inline(never)]
     pub(crate) fn eval_spawn(&mut self, kind: &'static SpawnKind, in_squad: bool, span: Span) -> EvalResult {
         let (f, args) = match kind {
             SpawnKind::Block(def) => {
@@ -134,12 +135,13 @@ impl Interp<'_> {
         let reason = self.wait_reason(kind, span);
         self.host.suspend(Some(reason));
         if self.host.task().is_cancelled() {
-            return Err(Ctrl::Cancelled);
+            return Err(Ctrl::cancelled());
         }
         Ok(())
     }
 
     /// `await v`: a task's result; any other value passes through.
+    #[inline(never)]
     pub(crate) fn await_value(&mut self, v: Value, span: Span) -> EvalResult {
         let Value::Task(h) = v else { return Ok(v) };
         let waker = self.host.task().waker();
@@ -163,6 +165,7 @@ impl Interp<'_> {
 
     /// `squad { … }`: waits for every member; the first failure cancels the
     /// others and fails the squad.
+    #[inline(never)]
     pub(crate) fn eval_squad(&mut self, b: &'static Block, span: Span) -> EvalResult {
         self.squads.push(Vec::new());
         let r = self.exec_block(b);

@@ -162,6 +162,38 @@ impl Value {
         }
     }
 
+    /// Whether dropping this value can free anything (scalars cannot).
+    #[inline(always)]
+    pub fn is_heap(&self) -> bool {
+        !matches!(
+            self,
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::None | Value::Builtin(_)
+        )
+    }
+
+    /// Drops a value, skipping the drop glue call for scalars (hot paths of
+    /// the interpreter discard many Ints).
+    #[inline(always)]
+    pub fn discard(self) {
+        if self.is_heap() {
+            drop(self)
+        } else {
+            std::mem::forget(self)
+        }
+    }
+
+    /// A clone that copies scalars without calling the clone glue.
+    #[inline(always)]
+    pub fn fast_clone(&self) -> Value {
+        match self {
+            Value::Int(n) => Value::Int(*n),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Float(f) => Value::Float(*f),
+            Value::Null => Value::Null,
+            other => other.clone(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
