@@ -95,7 +95,8 @@ impl Host for CoHost<'_> {
     }
 }
 
-type Co = Coroutine<TaskRef, Suspend, (), DefaultStack>;
+/// The coroutine returns the deepest stack address its task reached.
+type Co = Coroutine<TaskRef, Suspend, usize, DefaultStack>;
 
 /// A coroutine that may be resumed on any worker.
 struct SendCo(Co);
@@ -108,24 +109,40 @@ struct SendCo(Co);
 #[allow(unsafe_code)]
 unsafe impl Send for SendCo {}
 
-/// Stacks of finished tasks, kept for the next spawns.
+/// Stacks of finished tasks, kept for the next spawns: creating and
+/// unmapping a stack costs system calls and page faults, which dominate a
+/// program that spawns many short tasks. Beyond `HOT_STACKS`, a returned
+/// stack's pages are given back to the kernel (`MADV_DONTNEED`) but its
+/// address range is kept, so a burst of tasks does not pin its memory.
 static STACK_POOL: Mutex<Vec<DefaultStack>> = Mutex::new(Vec::new());
-const POOL_MAX: usize = 256;
+const HOT_STACKS: usize = 64;
 
 fn get_stack(size: usize) -> std::io::Result<DefaultStack> {
-    if let Some(s) = STACK_POOL.lock().pop() {
-        if s.base().get() - s.limit().get() >= size {
-            return Ok(s);
-        }
+    let mut pool = STACK_POOL.lock();
+    if let Some(i) = pool.iter().rposition(|s| s.base().get() - s.limit().get() >= size) {
+        return Ok(pool.swap_remove(i));
     }
+    drop(pool);
     DefaultStack::new(size)
 }
 
-fn put_stack(s: DefaultStack) {
+/// Returns a stack to the pool; `low_water` is the deepest address the
+/// finished task's calls reached.
+fn put_stack(s: DefaultStack, low_water: usize) {
     let mut pool = STACK_POOL.lock();
-    if pool.len() < POOL_MAX {
-        pool.push(s);
+    if pool.len() >= HOT_STACKS {
+        // Natives may have gone up to the red zone below the last call.
+        let hi = s.base().get();
+        let lo = (low_water.saturating_sub(RED_ZONE) & !4095).max(s.limit().get()).min(hi);
+        // SAFETY: `[lo, hi)` is the stack's own writable mapping, and the
+        // stack is unused (its coroutine finished), so discarding its pages
+        // cannot affect live data; the range stays mapped and reads back as
+        // zeros when the stack is reused.
+        unsafe {
+            libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_DONTNEED);
+        }
     }
+    pool.push(s);
 }
 
 /// A scheduler task that runs Forge code.
@@ -149,8 +166,9 @@ impl InterpTask {
         let limits = Limits { max_depth: options.max_depth, stack_floor: floor, budget: options.budget };
         let co = Coroutine::with_stack(stack, move |yielder: &Yielder<TaskRef, Suspend>, task: TaskRef| {
             let host = CoHost { yielder, task, runtime };
-            let outcome = run_entry(program, state, entry, limits, &host);
+            let (outcome, low_water) = run_entry(program, state, entry, limits, &host);
             result.complete(outcome);
+            low_water
         });
         Ok(InterpTask { co: Some(SendCo(co)) })
     }
@@ -162,21 +180,19 @@ fn run_entry(
     entry: Entry,
     limits: Limits,
     host: &CoHost<'_>,
-) -> TaskOutcome {
+) -> (TaskOutcome, usize) {
     let mut interp = Interp::new(program, state, limits, host);
     let run = std::panic::AssertUnwindSafe(|| match entry {
         Entry::Main => interp.run_main(),
         Entry::Call { f, args, span } => interp.call_function(&f, args, span),
     });
-    match std::panic::catch_unwind(run) {
+    let outcome = match std::panic::catch_unwind(run) {
         Ok(Ok(v)) => Ok(Message::new(&v)),
         Ok(Err(c)) => match *c.0 {
             Unwind::Error(e) => Err(Arc::new(e)),
             Unwind::Return(v) => Ok(Message::new(&v)),
             Unwind::Cancelled => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, "task cancelled"))),
-            other => {
-                Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}"))))
-            }
+            other => Err(internal(format!("unexpected {other:?}"))),
         },
         Err(panic) => {
             let what = panic
@@ -184,9 +200,14 @@ fn run_entry(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}"))))
+            Err(internal(what))
         }
-    }
+    };
+    (outcome, interp.low_water)
+}
+
+fn internal(what: String) -> Arc<ForgeError> {
+    Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}")))
 }
 
 impl Task for InterpTask {
@@ -197,9 +218,9 @@ impl Task for InterpTask {
         match co.0.resume(me.clone()) {
             CoroutineResult::Yield(Suspend::Yield) => RunResult::Yielded,
             CoroutineResult::Yield(Suspend::Block(r)) => RunResult::Blocked(r),
-            CoroutineResult::Return(()) => {
+            CoroutineResult::Return(low_water) => {
                 if let Some(done) = self.co.take() {
-                    put_stack(done.0.into_stack());
+                    put_stack(done.0.into_stack(), low_water);
                 }
                 RunResult::Finished
             }

@@ -109,6 +109,8 @@ pub struct Interp<'h> {
     /// The value of a `return`, or of the last block run for its value
     /// (see `Flow`).
     pub(crate) ret: Value,
+    /// The deepest stack address a call reached (how much stack was used).
+    pub(crate) low_water: usize,
 }
 
 /// How a statement ended. `Return` leaves its value in `Interp::ret`, so
@@ -137,6 +139,7 @@ impl<'h> Interp<'h> {
             host,
             native_span: Span::default(),
             ret: Value::Null,
+            low_water: usize::MAX,
         }
     }
 
@@ -164,7 +167,9 @@ impl<'h> Interp<'h> {
     #[inline]
     pub(crate) fn enter_call(&mut self) -> Result<(), Ctrl> {
         self.depth += 1;
-        if self.depth > self.limits.max_depth || stack_pointer() < self.limits.stack_floor {
+        let sp = stack_pointer();
+        self.low_water = self.low_water.min(sp);
+        if self.depth > self.limits.max_depth || sp < self.limits.stack_floor {
             self.depth -= 1;
             return Err(msg::stack_overflow());
         }
