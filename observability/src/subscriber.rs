@@ -31,7 +31,9 @@ pub fn init(format: LogFormat) {
         eprintln!("warning: ignoring invalid {FILTER_ENV}={spec:?}: {e}");
         EnvFilter::new("warn")
     });
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal();
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = match format {
         LogFormat::Text => builder.with_target(true).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -134,6 +134,7 @@ impl TaskCell {
             match self.state.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
                     if next == SCHEDULED {
+                        trace_wake(self.id);
                         if let Some(shared) = self.shared.upgrade() {
                             shared.push(self);
                         }
@@ -144,6 +145,13 @@ impl TaskCell {
             }
         }
     }
+}
+
+/// Out of line: wakes run on task stacks, and `tracing` reads thread-locals
+/// (crate rule 3).
+#[inline(never)]
+fn trace_wake(id: TaskId) {
+    tracing::trace!(target: observability::names::SCHED, event = observability::names::event::WAKE, task.id = id.0);
 }
 
 impl Wake for TaskCell {
