@@ -75,6 +75,14 @@ fn recursion_ten_thousand_deep_works_in_any_task() {
 }
 
 #[test]
+fn million_level_nesting_is_compared_printed_and_freed() {
+    let src = b"let mut a = []\nrepeat 1000000 times { a = [a] }\nlet mut b = []\nrepeat 1000000 times { b = [b] }\nsay a == b\ntype L = Cons(Int, L) | Nil\nlet mut l = Nil\nfor i in 0..1000000 { l = Cons(i, l) }\nsay len(str(a)) > 0\na = null\nl = null\nsay \"freed\"\n";
+    let out = forge_run("nesting.fg", src);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "true\ntrue\nfreed\n");
+}
+
+#[test]
 fn huge_range_is_an_error() {
     assert_forge_error(&forge_run("range.fg", b"let r = 0..9000000000000\n"), "too large");
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arcstr::ArcStr;
 
 use crate::error::Ctrl;
-use crate::value::{Object, Value};
+use crate::value::{Array, Object, Value};
 
 /// `NAME() requires WHAT`.
 pub fn requires(name: &str, what: &str) -> Ctrl {
@@ -35,7 +35,7 @@ pub fn string<'a>(v: &'a Value, name: &str) -> Result<&'a ArcStr, Ctrl> {
     }
 }
 
-pub fn array<'a>(v: &'a Value, name: &str) -> Result<&'a Arc<Vec<Value>>, Ctrl> {
+pub fn array<'a>(v: &'a Value, name: &str) -> Result<&'a Arc<Array>, Ctrl> {
     match v {
         Value::Array(a) => Ok(a),
         _ => Err(requires(name, "an array")),

@@ -30,7 +30,7 @@ use super::{string, Builder, NativeCx};
 use crate::error::{msg, Ctrl, EvalResult};
 use crate::value::compare::{compare, equal};
 use crate::value::display::{display, write_display};
-use crate::value::{Map, Value};
+use crate::value::{Array, Map, Value};
 
 /// `range()` refuses to build more elements than this.
 const MAX_RANGE: u128 = 100_000_000;
@@ -81,13 +81,13 @@ pub fn register(b: &mut Builder) {
 /// otherwise, so no second copy of the whole array is ever made.
 enum Items {
     Owned(std::vec::IntoIter<Value>),
-    Shared(Arc<Vec<Value>>, usize),
+    Shared(Arc<Array>, usize),
 }
 
 impl Items {
-    fn new(a: Arc<Vec<Value>>) -> Items {
+    fn new(a: Arc<Array>) -> Items {
         match Arc::try_unwrap(a) {
-            Ok(v) => Items::Owned(v.into_iter()),
+            Ok(v) => Items::Owned(v.into_vec().into_iter()),
             Err(a) => Items::Shared(a, 0),
         }
     }
@@ -120,7 +120,7 @@ impl Iterator for Items {
 }
 
 /// Takes argument `i`, which must be an Array.
-fn take_array(args: &mut [Value], i: usize, name: &str) -> Result<Arc<Vec<Value>>, Ctrl> {
+fn take_array(args: &mut [Value], i: usize, name: &str) -> Result<Arc<Array>, Ctrl> {
     match take(args, i) {
         Value::Array(a) => Ok(a),
         _ => Err(requires(name, "an array")),
@@ -375,12 +375,12 @@ fn frequencies(_: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
 fn sort(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let a = take_array(args, 0, "sort")?;
     let Some(cmp) = args.get(1) else {
-        let mut v = Arc::unwrap_or_clone(a);
+        let mut v = Arc::unwrap_or_clone(a).into_vec();
         sort_natural(&mut v)?;
         return Ok(Value::array(v));
     };
     args::callable(cmp, "sort")?;
-    let v = Arc::unwrap_or_clone(a);
+    let v = Arc::unwrap_or_clone(a).into_vec();
     let mut after = |x: &Value, y: &Value| -> Result<bool, Ctrl> {
         let r = cx.call(cmp, vec![x.clone(), y.clone()])?;
         Ok(comparator_sign(&r)? == Ordering::Greater)
@@ -521,7 +521,7 @@ fn merge(
 fn reverse(_: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     match take(args, 0) {
         Value::Array(a) => {
-            let mut v = Arc::unwrap_or_clone(a);
+            let mut v = Arc::unwrap_or_clone(a).into_vec();
             v.reverse();
             Ok(Value::array(v))
         }

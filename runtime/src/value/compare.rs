@@ -6,8 +6,20 @@ use std::cmp::Ordering;
 use super::Value;
 use crate::error::Ctrl;
 
-/// `a == b`.
+/// `a == b`. Iterative, so comparing deeply nested values cannot exhaust
+/// the stack.
 pub fn equal(a: &Value, b: &Value) -> bool {
+    let mut work = vec![(a, b)];
+    while let Some((x, y)) = work.pop() {
+        if !shallow_equal(x, y, &mut work) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Compares the tops of `a` and `b`; pushes pairs of children still to compare.
+fn shallow_equal<'v>(a: &'v Value, b: &'v Value, work: &mut Vec<(&'v Value, &'v Value)>) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) | (Value::None, Value::None) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -16,21 +28,41 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => int_float_eq(*x, *y),
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Array(x), Value::Array(y)) => {
-            std::sync::Arc::ptr_eq(x, y) || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equal(p, q)))
+            if std::sync::Arc::ptr_eq(x, y) {
+                return true;
+            }
+            if x.len() != y.len() {
+                return false;
+            }
+            work.extend(x.iter().zip(y.iter()));
+            true
         }
         (Value::Object(x), Value::Object(y)) => {
-            std::sync::Arc::ptr_eq(x, y)
-                || (x.tag == y.tag
-                    && x.fields.len() == y.fields.len()
-                    && x.fields.iter().all(|(k, v)| y.fields.get(k).is_some_and(|w| equal(v, w))))
+            if std::sync::Arc::ptr_eq(x, y) {
+                return true;
+            }
+            if x.tag != y.tag || x.fields.len() != y.fields.len() {
+                return false;
+            }
+            for (k, v) in &x.fields {
+                match y.fields.get(k) {
+                    Some(w) => work.push((v, w)),
+                    None => return false,
+                }
+            }
+            true
         }
         (Value::Enum(x), Value::Enum(y)) => {
-            x.enum_name == y.enum_name
-                && x.variant == y.variant
-                && x.payload.len() == y.payload.len()
-                && x.payload.iter().zip(y.payload.iter()).all(|(p, q)| equal(p, q))
+            if x.enum_name != y.enum_name || x.variant != y.variant || x.payload.len() != y.payload.len() {
+                return false;
+            }
+            work.extend(x.payload.iter().zip(y.payload.iter()));
+            true
         }
-        (Value::Ok(x), Value::Ok(y)) | (Value::Err(x), Value::Err(y)) | (Value::Some(x), Value::Some(y)) => equal(x, y),
+        (Value::Ok(x), Value::Ok(y)) | (Value::Err(x), Value::Err(y)) | (Value::Some(x), Value::Some(y)) => {
+            work.push((x, y));
+            true
+        }
         (Value::Func(x), Value::Func(y)) => std::sync::Arc::ptr_eq(x, y),
         (Value::Variant(x), Value::Variant(y)) => std::sync::Arc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => std::ptr::eq(*x, *y),
@@ -87,6 +119,17 @@ mod tests {
         assert!(!equal(&Value::Float(f64::NAN), &Value::Float(f64::NAN)));
         assert!(!equal(&Value::Int(i64::MAX), &Value::Float(9.223_372_036_854_775_807e18)));
         assert!(!equal(&Value::Int(1), &"1".into()));
+    }
+
+    #[test]
+    fn deep_values_compare_without_recursion() {
+        let mut a = Value::Null;
+        let mut b = Value::Null;
+        for _ in 0..200_000 {
+            a = Value::array(vec![a]);
+            b = Value::array(vec![b]);
+        }
+        assert!(equal(&a, &b));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::{new_cell, CellRef, Closure, EnumValue, Object, Value};
 
 /// Deeper values are passed through untouched instead of recursing further.
-const MAX_DEPTH: usize = 2_000;
+const MAX_DEPTH: usize = 500;
 
 /// One copy operation (a spawn, a send, a task result). Cells reached twice
 /// are copied once.
@@ -63,7 +63,7 @@ impl Detacher {
             }
             Value::Array(items) => {
                 let changed = self.copy_slice(items, depth)?;
-                Some(Value::Array(Arc::new(changed)))
+                Some(Value::array(changed))
             }
             Value::Object(obj) => {
                 let mut out = None;

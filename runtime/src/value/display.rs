@@ -8,7 +8,7 @@ use super::Value;
 
 /// Containers nested deeper than this print as `...` instead of recursing
 /// further, so a hostile value cannot exhaust the stack.
-const MAX_DEPTH: usize = 2_000;
+const MAX_DEPTH: usize = 500;
 
 /// The display form of `v` as a top-level value.
 pub fn display(v: &Value) -> String {

@@ -6,6 +6,7 @@
 //! | `display.rs` | the display form of FORGE.md §3 |
 //! | `compare.rs` | `==` (deep, never fails) and `<` ordering |
 //! | `detach.rs` | copies that may cross to another task |
+//! | `drop.rs` | dropping deeply nested values without recursion |
 //!
 //! Arrays and objects have value semantics through copy-on-write: a clone
 //! is an `Arc` increment, a write through a place calls `Arc::make_mut`.
@@ -16,6 +17,7 @@
 pub mod compare;
 pub mod detach;
 pub mod display;
+mod drop;
 
 use std::sync::Arc;
 
@@ -44,7 +46,7 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(ArcStr),
-    Array(Arc<Vec<Value>>),
+    Array(Arc<Array>),
     Object(Arc<Object>),
     Func(Arc<Closure>),
     Builtin(&'static NativeFn),
@@ -60,6 +62,48 @@ pub enum Value {
     Type(Arc<TypeValue>),
     Channel(crate::concurrency::ChannelRef),
     Task(Arc<crate::concurrency::TaskHandle>),
+}
+
+/// The elements of an array value: a `Vec` whose drop never recurses into
+/// nested containers (`drop.rs`), so a million-deep nesting cannot overflow
+/// the stack when it is freed.
+#[derive(Clone, Debug, Default)]
+pub struct Array(Vec<Value>);
+
+impl Array {
+    pub fn new(items: Vec<Value>) -> Array {
+        Array(items)
+    }
+
+    /// The elements, moved out.
+    pub fn into_vec(mut self) -> Vec<Value> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Array {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Array {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl From<Vec<Value>> for Array {
+    fn from(items: Vec<Value>) -> Array {
+        Array(items)
+    }
+}
+
+impl FromIterator<Value> for Array {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Array {
+        Array(iter.into_iter().collect())
+    }
 }
 
 /// An object literal or a struct instance (tagged with its struct's name).
@@ -109,7 +153,7 @@ impl Value {
     }
 
     pub fn array(items: Vec<Value>) -> Value {
-        Value::Array(Arc::new(items))
+        Value::Array(Arc::new(Array(items)))
     }
 
     pub fn object(fields: Map) -> Value {
@@ -160,6 +204,15 @@ impl Value {
             Value::Object(o) => o.tag.is_some() || !o.fields.is_empty(),
             _ => true,
         }
+    }
+
+    /// Whether the value holds other values (dropping it may recurse).
+    #[inline]
+    pub fn has_children(&self) -> bool {
+        matches!(
+            self,
+            Value::Array(_) | Value::Object(_) | Value::Enum(_) | Value::Ok(_) | Value::Err(_) | Value::Some(_)
+        )
     }
 
     /// Whether dropping this value can free anything (scalars cannot).
