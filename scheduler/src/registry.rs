@@ -1,10 +1,11 @@
 //! The table of live tasks (strong references: a blocked task nobody can
 //! wake is still live, and a deadlock report must list it). Spawn inserts,
-//! finish removes; deadlock reports
-//! and task dumps read it. Slots are reused through a free list, so the
-//! table never grows past the peak number of live tasks.
+//! finish removes; deadlock reports and task dumps read it.
+//!
+//! Sharded by task id so that workers spawning and finishing tasks in
+//! parallel rarely contend; slots are reused through per-shard free lists.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -12,17 +13,28 @@ use parking_lot::Mutex;
 use crate::task::{TaskCell, TaskId};
 use crate::wait::WaitReason;
 
-#[derive(Default)]
+const SHARDS: usize = 16;
+
 pub struct Registry {
-    inner: Mutex<Slots>,
+    shards: [Mutex<Slots>; SHARDS],
+    live: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            shards: std::array::from_fn(|_| Mutex::new(Slots::default())),
+            live: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Slots {
     slots: Vec<Option<Arc<TaskCell>>>,
     free: Vec<usize>,
-    live: usize,
-    peak: usize,
 }
 
 /// One line of a task dump.
@@ -36,8 +48,9 @@ pub struct TaskInfo {
 
 impl Registry {
     pub fn insert(&self, task: &Arc<TaskCell>) {
-        let mut s = self.inner.lock();
-        let slot = match s.free.pop() {
+        let shard = task.id.0 as usize % SHARDS;
+        let mut s = self.shards[shard].lock();
+        let index = match s.free.pop() {
             Some(i) => {
                 s.slots[i] = Some(task.clone());
                 i
@@ -47,9 +60,10 @@ impl Registry {
                 s.slots.len() - 1
             }
         };
-        s.live += 1;
-        s.peak = s.peak.max(s.live);
-        task.registry_slot.store(slot, Ordering::Release);
+        drop(s);
+        task.registry_slot.store(index * SHARDS + shard, Ordering::Release);
+        let live = self.live.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(live, Ordering::Relaxed);
     }
 
     pub fn remove(&self, task: &TaskCell) {
@@ -57,25 +71,30 @@ impl Registry {
         if slot == usize::MAX {
             return;
         }
-        let mut s = self.inner.lock();
-        if let Some(entry) = s.slots.get_mut(slot) {
-            *entry = None;
-            s.free.push(slot);
-            s.live -= 1;
+        let (index, shard) = (slot / SHARDS, slot % SHARDS);
+        let mut s = self.shards[shard].lock();
+        if let Some(entry) = s.slots.get_mut(index) {
+            if entry.take().is_some() {
+                s.free.push(index);
+                self.live.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
 
     pub fn live(&self) -> usize {
-        self.inner.lock().live
+        self.live.load(Ordering::Relaxed)
     }
 
     pub fn peak(&self) -> usize {
-        self.inner.lock().peak
+        self.peak.load(Ordering::Relaxed)
     }
 
     /// Every live task, ordered by id.
     pub fn snapshot(&self) -> Vec<TaskInfo> {
-        let tasks: Vec<Arc<TaskCell>> = self.inner.lock().slots.iter().flatten().cloned().collect();
+        let mut tasks: Vec<Arc<TaskCell>> = Vec::new();
+        for shard in &self.shards {
+            tasks.extend(shard.lock().slots.iter().flatten().cloned());
+        }
         let mut out: Vec<TaskInfo> =
             tasks.iter().map(|t| TaskInfo { id: t.id, name: t.name.clone(), waiting_on: t.wait_reason() }).collect();
         out.sort_by_key(|t| t.id);

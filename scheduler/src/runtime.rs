@@ -15,11 +15,12 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use observability::names;
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Condvar, Mutex};
 
 use crate::registry::{Registry, TaskInfo};
 use crate::task::{RunResult, Task, TaskCell, TaskId, TaskRef, DONE, IDLE, NOTIFIED, RUNNING, SCHEDULED};
@@ -70,7 +71,13 @@ pub struct SchedStats {
 
 pub(crate) struct Shared {
     injector: Injector<TaskRef>,
-    stealers: RwLock<Vec<Stealer<TaskRef>>>,
+    /// One slot per possible worker, filled when the worker starts.
+    stealers: Box<[OnceLock<Stealer<TaskRef>>]>,
+    /// Workers whose stealer is in `stealers`.
+    registered: AtomicUsize,
+    /// Workers looking for work before they park; a push needs to wake a
+    /// parked worker only when none is spinning.
+    spinning: AtomicUsize,
     sleep: Mutex<()>,
     wakeup: Condvar,
     sleepers: AtomicUsize,
@@ -121,7 +128,9 @@ impl Runtime {
     pub fn new(config: RuntimeConfig) -> Runtime {
         let shared = Arc::new_cyclic(|weak: &Weak<Shared>| Shared {
             injector: Injector::new(),
-            stealers: RwLock::new(Vec::new()),
+            stealers: (0..config.workers.max(1)).map(|_| OnceLock::new()).collect(),
+            registered: AtomicUsize::new(0),
+            spinning: AtomicUsize::new(0),
             sleep: Mutex::new(()),
             wakeup: Condvar::new(),
             sleepers: AtomicUsize::new(0),
@@ -194,7 +203,7 @@ impl Runtime {
             spawned: s.spawned.load(Ordering::Relaxed),
             steals: s.steals.load(Ordering::Relaxed),
             parks: s.parks.load(Ordering::Relaxed),
-            workers_started: s.started.load(Ordering::Relaxed).min(s.stealers.read().len().max(1)),
+            workers_started: s.registered.load(Ordering::Relaxed).max(1),
             peak_live_tasks: s.registry.peak(),
         }
     }
@@ -232,7 +241,7 @@ impl Shared {
             self.injector.push(task);
         }
         fence(Ordering::SeqCst);
-        if self.sleepers.load(Ordering::SeqCst) > 0 {
+        if self.spinning.load(Ordering::SeqCst) == 0 && self.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = self.sleep.lock();
             self.wakeup.notify_one();
         }
@@ -263,7 +272,10 @@ impl Shared {
 
     fn worker_loop(self: &Arc<Self>, index: usize, _is_main_thread: bool) {
         let queue = Worker::new_fifo();
-        self.stealers.write().push(queue.stealer());
+        if self.stealers[index].set(queue.stealer()).is_err() {
+            return;
+        }
+        self.registered.fetch_add(1, Ordering::AcqRel);
         LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue { owner: Arc::as_ptr(self), queue, index }));
         tracing::debug!(target: names::SCHED, event = names::event::WORKER_START, worker.index = index);
         loop {
@@ -300,7 +312,7 @@ impl Shared {
                     Steal::Empty => break,
                 }
             }
-            let stealers = self.stealers.read();
+            let stealers = &self.stealers;
             let n = stealers.len();
             if n > 1 {
                 let start = (local.index + 1) % n;
@@ -309,8 +321,9 @@ impl Shared {
                     if i == local.index {
                         continue;
                     }
+                    let Some(stealer) = stealers[i].get() else { continue };
                     loop {
-                        match stealers[i].steal_batch_and_pop(&local.queue) {
+                        match stealer.steal_batch_and_pop(&local.queue) {
                             Steal::Success(t) => {
                                 self.steals.fetch_add(1, Ordering::Relaxed);
                                 return Some(t);
@@ -326,7 +339,7 @@ impl Shared {
     }
 
     fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.read().iter().any(|s| !s.is_empty())
+        !self.injector.is_empty() || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
     }
 
     fn run_task(&self, task: TaskRef) {
@@ -366,7 +379,30 @@ impl Shared {
         }
     }
 
+    /// Looks for work a little before parking, so a burst of spawns or
+    /// wake-ups does not cost a futex round trip per task.
+    fn spin_for_work(&self) -> bool {
+        const SPIN: Duration = Duration::from_micros(50);
+        self.spinning.fetch_add(1, Ordering::SeqCst);
+        let start = Instant::now();
+        let mut found = false;
+        while start.elapsed() < SPIN {
+            if self.has_work() || self.main_done.load(Ordering::Acquire) {
+                found = true;
+                break;
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
+        self.spinning.fetch_sub(1, Ordering::SeqCst);
+        found
+    }
+
     fn park(&self) {
+        if self.spin_for_work() {
+            return;
+        }
         let mut guard = self.sleep.lock();
         let sleepers = self.sleepers.fetch_add(1, Ordering::SeqCst) + 1;
         fence(Ordering::SeqCst);
@@ -379,7 +415,7 @@ impl Shared {
             self.sleepers.fetch_sub(1, Ordering::SeqCst);
             return;
         }
-        let started = self.stealers.read().len();
+        let started = self.registered.load(Ordering::Acquire);
         if quiet && sleepers >= started && started >= self.started.load(Ordering::Acquire) {
             self.sleepers.fetch_sub(1, Ordering::SeqCst);
             drop(guard);

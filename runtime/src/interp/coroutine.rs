@@ -109,40 +109,58 @@ struct SendCo(Co);
 #[allow(unsafe_code)]
 unsafe impl Send for SendCo {}
 
-/// Stacks of finished tasks, kept for the next spawns: creating and
-/// unmapping a stack costs system calls and page faults, which dominate a
-/// program that spawns many short tasks. Beyond `HOT_STACKS`, a returned
-/// stack's pages are given back to the kernel (`MADV_DONTNEED`) but its
-/// address range is kept, so a burst of tasks does not pin its memory.
-static STACK_POOL: Mutex<Vec<DefaultStack>> = Mutex::new(Vec::new());
-const HOT_STACKS: usize = 64;
+/// Stacks of finished tasks, kept for the next spawns: creating a stack
+/// costs system calls and page faults, which dominate a program that spawns
+/// many short tasks. Up to `POOL_MAX` stacks are kept (sharded so workers do
+/// not contend); beyond that they are unmapped. A stack whose task recursed
+/// deeply gives the pages below its usual depth back to the kernel first
+/// (`MADV_DONTNEED`), so a pooled stack pins only a few pages.
+const POOL_SHARDS: usize = 8;
+const POOL_MAX: usize = 4096;
+/// Pages a pooled stack may keep: a task's usual depth.
+const KEEP_BYTES: usize = 64 * 1024;
+
+static STACK_POOL: [Mutex<Vec<DefaultStack>>; POOL_SHARDS] = [const { Mutex::new(Vec::new()) }; POOL_SHARDS];
+static POOL_NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn pool_shard() -> &'static Mutex<Vec<DefaultStack>> {
+    let i = POOL_NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % POOL_SHARDS;
+    &STACK_POOL[i]
+}
 
 fn get_stack(size: usize) -> std::io::Result<DefaultStack> {
-    let mut pool = STACK_POOL.lock();
-    if let Some(i) = pool.iter().rposition(|s| s.base().get() - s.limit().get() >= size) {
-        return Ok(pool.swap_remove(i));
+    for _ in 0..POOL_SHARDS {
+        let mut pool = pool_shard().lock();
+        if let Some(i) = pool.iter().rposition(|s| s.base().get() - s.limit().get() >= size) {
+            return Ok(pool.swap_remove(i));
+        }
     }
-    drop(pool);
     DefaultStack::new(size)
 }
 
 /// Returns a stack to the pool; `low_water` is the deepest address the
 /// finished task's calls reached.
 fn put_stack(s: DefaultStack, low_water: usize) {
-    let mut pool = STACK_POOL.lock();
-    if pool.len() >= HOT_STACKS {
-        // Natives may have gone up to the red zone below the last call.
-        let hi = s.base().get();
-        let lo = (low_water.saturating_sub(RED_ZONE) & !4095).max(s.limit().get()).min(hi);
-        // SAFETY: `[lo, hi)` is the stack's own writable mapping, and the
-        // stack is unused (its coroutine finished), so discarding its pages
-        // cannot affect live data; the range stays mapped and reads back as
-        // zeros when the stack is reused.
-        unsafe {
-            libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_DONTNEED);
+    let hi = s.base().get();
+    // Natives may have gone up to the red zone below the last call.
+    let used_low = low_water.saturating_sub(RED_ZONE);
+    if hi.saturating_sub(used_low) > KEEP_BYTES + RED_ZONE {
+        let lo = (used_low & !4095).max(s.limit().get());
+        let keep_from = (hi - KEEP_BYTES) & !4095;
+        if lo < keep_from {
+            // SAFETY: `[lo, keep_from)` lies inside the stack's own writable
+            // mapping and the stack is unused (its coroutine finished), so
+            // discarding those pages cannot affect live data; the range stays
+            // mapped and reads back as zeros when the stack is reused.
+            unsafe {
+                libc::madvise(lo as *mut libc::c_void, keep_from - lo, libc::MADV_DONTNEED);
+            }
         }
     }
-    pool.push(s);
+    let mut pool = pool_shard().lock();
+    if pool.len() < POOL_MAX / POOL_SHARDS {
+        pool.push(s);
+    }
 }
 
 /// A scheduler task that runs Forge code.
