@@ -29,6 +29,8 @@ pub mod pattern;
 pub mod place;
 pub mod tasks;
 pub mod types;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
