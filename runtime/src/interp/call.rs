@@ -122,7 +122,7 @@ impl Interp<'_> {
             self.stack.truncate(len - argc);
             return Err(msg::arity(&def.name, required, nparams, argc).at(span));
         }
-        if let Err(e) = self.enter_call().and_then(|_| self.tick()) {
+        if let Err(e) = self.enter_call_and_tick() {
             let len = self.stack.len();
             self.stack.truncate(len - argc);
             return Err(e.at(span));

@@ -24,6 +24,9 @@ impl Interp<'_> {
                 _ => self.read_var(v),
             },
             ExprKind::Binary(op, a, b) => {
+                if let (Some(p), Some(q)) = (self.int_operand(a), self.int_operand(b)) {
+                    return int_binary(*op, p, q).map_err(|c| c.at(e.span));
+                }
                 let x = self.operand(a)?;
                 let y = self.operand(b)?;
                 if let (Value::Int(p), Value::Int(q)) = (&x, &y) {
@@ -347,6 +350,20 @@ fn int_binary(op: BinOp, p: i64, q: i64) -> EvalResult {
 }
 
 impl Interp<'_> {
+    /// The value of an Int literal or of a local holding an Int, read
+    /// without building a `Value`.
+    #[inline(always)]
+    fn int_operand(&self, e: &'static Expr) -> Option<i64> {
+        match &e.kind {
+            ExprKind::Int(n) => Some(*n),
+            ExprKind::Var(VarRef { slot: Slot::Local(i), .. }) => match self.stack[self.frame.base + *i as usize] {
+                Value::Int(n) => Some(n),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Evaluates an operand, reading locals and literals without a
     /// recursive `eval` call (most operands are one or the other).
     #[inline(always)]
@@ -373,14 +390,7 @@ impl Interp<'_> {
                 let (p, q) = (*p, *q);
                 x.discard();
                 y.discard();
-                return Ok(match op {
-                    BinOp::Lt => p < q,
-                    BinOp::Le => p <= q,
-                    BinOp::Gt => p > q,
-                    BinOp::Ge => p >= q,
-                    BinOp::Eq => p == q,
-                    _ => p != q,
-                });
+                return Ok(int_compare(*op, p, q));
             }
             return ops::binary(*op, &x, &y).map(|v| v.truthy()).map_err(|c| c.at(e.span));
         }
@@ -388,6 +398,18 @@ impl Interp<'_> {
         let t = v.truthy();
         v.discard();
         Ok(t)
+    }
+}
+
+#[inline(always)]
+fn int_compare(op: BinOp, p: i64, q: i64) -> bool {
+    match op {
+        BinOp::Lt => p < q,
+        BinOp::Le => p <= q,
+        BinOp::Gt => p > q,
+        BinOp::Ge => p >= q,
+        BinOp::Eq => p == q,
+        _ => p != q,
     }
 }
 

@@ -83,6 +83,13 @@ impl Interp<'_> {
     }
 
     fn exec_tail(&mut self, s: &'static Stmt) -> FlowResult {
+        if let StmtKind::Return(Some(e)) = &s.kind {
+            let r = self.eval(e).map(|v| {
+                std::mem::replace(&mut self.ret, v).discard();
+                Flow::Return
+            });
+            return unwind_to_flow(self, r);
+        }
         let StmtKind::Expr(e) = &s.kind else {
             let f = self.exec(s)?;
             if f == Flow::Normal {

@@ -165,6 +165,34 @@ impl<'h> Interp<'h> {
         Ok(())
     }
 
+    /// `enter_call` and `tick` together: the checks every Forge call makes.
+    #[inline(always)]
+    pub(crate) fn enter_call_and_tick(&mut self) -> Result<(), Ctrl> {
+        self.depth += 1;
+        let sp = stack_pointer();
+        self.low_water = self.low_water.min(sp);
+        self.budget -= 1;
+        if self.depth > self.limits.max_depth || sp < self.limits.stack_floor || self.budget == 0 {
+            return self.enter_call_slow();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn enter_call_slow(&mut self) -> Result<(), Ctrl> {
+        self.budget += 1;
+        let r = if self.depth > self.limits.max_depth || stack_pointer() < self.limits.stack_floor {
+            Err(msg::stack_overflow())
+        } else {
+            self.tick()
+        };
+        if r.is_err() {
+            self.depth -= 1;
+        }
+        r
+    }
+
     /// Checks depth and remaining native stack before a call.
     #[inline]
     pub(crate) fn enter_call(&mut self) -> Result<(), Ctrl> {
