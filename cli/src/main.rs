@@ -52,6 +52,8 @@ enum Command {
     },
     /// Parse and resolve a program without running it.
     Check { file: String },
+    /// Print the bytecode the VM runs for a program, with source lines.
+    Disasm { file: String },
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
             run(&file, args, workers)
         }
         Command::Check { file } => check(&file),
+        Command::Disasm { file } => disasm(&file),
     };
     ExitCode::from(code)
 }
@@ -87,6 +90,26 @@ fn run(file: &str, args: Vec<String>, workers: Option<usize>) -> u8 {
         config.workers = w;
     }
     runtime::run::run(program, config).clamp(0, 255) as u8
+}
+
+fn disasm(file: &str) -> u8 {
+    let program = match runtime::program::load_file(file, Vec::new()) {
+        Ok(p) => p,
+        Err(failure) => {
+            eprint!("{}", failure.render());
+            return 1;
+        }
+    };
+    match runtime::vm::compiler::compile_program(program) {
+        Ok(vm) => {
+            print!("{}", runtime::vm::bytecode::disasm::disassemble(vm.main, &program.sources));
+            0
+        }
+        Err(e) => {
+            eprint!("{}", runtime::syntax::diagnostic::render(&program.sources, &e.message, Some(e.span), &[]));
+            1
+        }
+    }
 }
 
 fn check(file: &str) -> u8 {

@@ -25,3 +25,4 @@ pub mod run;
 pub mod stdlib;
 pub mod syntax;
 pub mod value;
+pub mod vm;

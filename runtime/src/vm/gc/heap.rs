@@ -1,0 +1,225 @@
+//! The object table of one task.
+//!
+//! Objects live in a `Vec<HeapObj>` indexed by `ObjRef`; free slots hold
+//! `HeapObj::Free` and are recycled through `free`. Mark bits live in a
+//! separate bit set so sweeping touches one word per 64 objects it keeps.
+//! Sizes are estimates (table slot plus owned buffers) used for the
+//! collection threshold and the heap limit, not exact accounting.
+
+use std::sync::Arc;
+
+use arcstr::ArcStr;
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+
+use crate::concurrency::{ChannelRef, TaskHandle};
+use crate::error::{Ctrl, ErrorKind};
+use crate::value::{TypeValue, VariantCtor};
+use crate::vm::bytecode::chunk::Proto;
+use crate::vm::value::{ObjRef, Val};
+
+pub type FieldMap = IndexMap<ArcStr, Val, FxBuildHasher>;
+
+/// An array: its elements and the copy-on-write flag (see `vm/mod.rs`).
+#[derive(Clone, Debug, Default)]
+pub struct ArrayObj {
+    pub items: Vec<Val>,
+    pub shared: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ObjectObj {
+    pub tag: Option<ArcStr>,
+    pub fields: FieldMap,
+    pub shared: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClosureObj {
+    pub proto: &'static Proto,
+    /// Cells (`HeapObj::Cell`) of the captured variables.
+    pub upvals: Box<[ObjRef]>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumObj {
+    pub enum_name: ArcStr,
+    pub variant: ArcStr,
+    pub payload: Box<[Val]>,
+}
+
+#[derive(Clone, Debug)]
+pub enum HeapObj {
+    Free,
+    Str(ArcStr),
+    Array(ArrayObj),
+    Object(Box<ObjectObj>),
+    Closure(Box<ClosureObj>),
+    /// A captured variable.
+    Cell(Val),
+    Enum(Box<EnumObj>),
+    Ok(Val),
+    Err(Val),
+    Some(Val),
+    Channel(ChannelRef),
+    Task(Arc<TaskHandle>),
+    Type(Arc<TypeValue>),
+    Variant(Arc<VariantCtor>),
+}
+
+impl HeapObj {
+    /// An estimate of the memory this object holds.
+    pub fn size(&self) -> usize {
+        let slot = std::mem::size_of::<HeapObj>();
+        slot + match self {
+            HeapObj::Str(s) => s.len(),
+            HeapObj::Array(a) => a.items.capacity() * std::mem::size_of::<Val>(),
+            HeapObj::Object(o) => 64 + o.fields.capacity() * 48,
+            HeapObj::Closure(c) => 16 + c.upvals.len() * 4,
+            HeapObj::Enum(e) => 48 + e.payload.len() * 16,
+            _ => 0,
+        }
+    }
+}
+
+/// Counters for `--stats` and the `forge::gc` events.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeapStats {
+    pub collections: u64,
+    pub total_pause: std::time::Duration,
+    pub max_pause: std::time::Duration,
+    pub peak_bytes: usize,
+    pub allocations: u64,
+}
+
+/// Smallest collection threshold, in bytes.
+const MIN_THRESHOLD: usize = 1 << 20;
+/// The next collection happens when the heap reaches this multiple of what
+/// survived the last one.
+const GROWTH: usize = 2;
+
+pub struct Heap {
+    pub(crate) objs: Vec<HeapObj>,
+    pub(crate) marks: Vec<u64>,
+    free: Vec<u32>,
+    /// Estimated bytes held by live (not yet freed) objects.
+    pub(crate) bytes: usize,
+    threshold: usize,
+    /// Collect at every safepoint (`FORGE_GC_STRESS=1`).
+    pub stress: bool,
+    /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
+    pub max_bytes: usize,
+    pub stats: HeapStats,
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new(false, usize::MAX)
+    }
+}
+
+impl Heap {
+    pub fn new(stress: bool, max_bytes: usize) -> Heap {
+        Heap {
+            objs: Vec::new(),
+            marks: Vec::new(),
+            free: Vec::new(),
+            bytes: 0,
+            threshold: MIN_THRESHOLD,
+            stress,
+            max_bytes,
+            stats: HeapStats::default(),
+        }
+    }
+
+    /// Allocates an object; `Err` when the heap limit would be exceeded.
+    #[inline]
+    pub fn alloc(&mut self, obj: HeapObj) -> Result<ObjRef, Ctrl> {
+        let size = obj.size();
+        if self.bytes + size > self.max_bytes {
+            return Err(Ctrl::error(ErrorKind::Runtime, "out of memory (heap limit reached)"));
+        }
+        self.bytes += size;
+        self.stats.allocations += 1;
+        if self.bytes > self.stats.peak_bytes {
+            self.stats.peak_bytes = self.bytes;
+        }
+        Ok(match self.free.pop() {
+            Some(i) => {
+                self.objs[i as usize] = obj;
+                ObjRef(i)
+            }
+            None => {
+                let i = self.objs.len() as u32;
+                self.objs.push(obj);
+                ObjRef(i)
+            }
+        })
+    }
+
+    /// Accounts for an object that grew in place (an array push).
+    #[inline]
+    pub fn grew(&mut self, bytes: usize) {
+        self.bytes += bytes;
+        if self.bytes > self.stats.peak_bytes {
+            self.stats.peak_bytes = self.bytes;
+        }
+    }
+
+    #[inline(always)]
+    pub fn get(&self, r: ObjRef) -> &HeapObj {
+        &self.objs[r.0 as usize]
+    }
+
+    #[inline(always)]
+    pub fn get_mut(&mut self, r: ObjRef) -> &mut HeapObj {
+        &mut self.objs[r.0 as usize]
+    }
+
+    /// Whether a collection is due (checked at safepoints only, rule 2).
+    #[inline(always)]
+    pub fn should_collect(&self) -> bool {
+        self.stress || self.bytes > self.threshold
+    }
+
+    /// Number of live objects.
+    pub fn live_objects(&self) -> usize {
+        self.objs.len() - self.free.len()
+    }
+
+    /// Frees every unmarked object and clears the marks (the sweep phase).
+    pub(crate) fn sweep(&mut self) {
+        let mut freed_bytes = 0;
+        for (i, obj) in self.objs.iter_mut().enumerate() {
+            let marked = self.marks[i / 64] & (1 << (i % 64)) != 0;
+            if !marked && !matches!(obj, HeapObj::Free) {
+                freed_bytes += obj.size();
+                *obj = HeapObj::Free;
+                self.free.push(i as u32);
+            }
+        }
+        self.bytes = self.bytes.saturating_sub(freed_bytes);
+        self.marks.iter_mut().for_each(|w| *w = 0);
+        self.threshold = (self.bytes * GROWTH).max(MIN_THRESHOLD);
+    }
+
+    /// Checks that every handle reachable from a live object names a live
+    /// object (rule 5). Used after collections in stress mode.
+    pub fn verify(&self) -> Result<(), String> {
+        let live = |r: ObjRef| self.objs.get(r.0 as usize).is_some_and(|o| !matches!(o, HeapObj::Free));
+        for (i, obj) in self.objs.iter().enumerate() {
+            let mut bad = None;
+            super::trace::children(obj, &mut |v| {
+                if let Val::Obj(r) = v {
+                    if !live(r) {
+                        bad = Some(r);
+                    }
+                }
+            });
+            if let Some(r) = bad {
+                return Err(format!("object {i} refers to freed object {}", r.0));
+            }
+        }
+        Ok(())
+    }
+}
