@@ -28,9 +28,9 @@ pub mod native_cx;
 pub mod pattern;
 pub mod place;
 pub mod tasks;
-pub mod types;
 #[cfg(test)]
 mod tests;
+pub mod types;
 
 use std::sync::Arc;
 

@@ -62,13 +62,19 @@ fn block_values_and_trailing_if() {
 
 #[test]
 fn return_from_inside_expressions() {
-    assert_eq!(value("fn f(x) { let y = match x { 0 => { return \"zero\" }, _ => x }\n return y + 1 }\n[f(0), f(4)]"), r#"["zero", 5]"#);
+    assert_eq!(
+        value("fn f(x) { let y = match x { 0 => { return \"zero\" }, _ => x }\n return y + 1 }\n[f(0), f(4)]"),
+        r#"["zero", 5]"#
+    );
     assert_eq!(value("fn g() { for i in 0..10 { if i == 3 { return i } } }\ng()"), "3");
 }
 
 #[test]
 fn loops_break_and_continue() {
-    assert_eq!(value("let mut s = 0\nfor i in 0..10 { if i % 2 == 0 { continue }\n if i > 7 { break }\n s += i }\ns"), "16");
+    assert_eq!(
+        value("let mut s = 0\nfor i in 0..10 { if i % 2 == 0 { continue }\n if i > 7 { break }\n s += i }\ns"),
+        "16"
+    );
 }
 
 #[test]
@@ -79,7 +85,10 @@ fn closures_share_variables_and_loop_variables_are_fresh() {
 
 #[test]
 fn value_semantics_through_places() {
-    assert_eq!(value("let mut o = {a: [1]}\nlet copy = o\no.a.push(2)\n[o, copy]"), r#"[{ "a": [1, 2] }, { "a": [1] }]"#);
+    assert_eq!(
+        value("let mut o = {a: [1]}\nlet copy = o\no.a.push(2)\n[o, copy]"),
+        r#"[{ "a": [1, 2] }, { "a": [1] }]"#
+    );
 }
 
 #[test]

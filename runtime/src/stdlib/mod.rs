@@ -12,7 +12,17 @@
 //! | `csv.rs` | `csv` |
 //! | `crypto.rs` | `crypto` |
 
+pub mod crypto;
+pub mod csv;
+pub mod fs;
 pub mod io;
+pub mod json;
+pub mod math;
+pub mod regex;
+pub mod time;
+
+pub use self::io::read_line;
+pub use self::json::{from_json_str, to_json_compact, to_json_pretty};
 
 use crate::builtins::Builder;
 
@@ -23,4 +33,14 @@ pub fn is_module_name(name: &str) -> bool {
     MODULES.contains(&name)
 }
 
-pub fn register(_b: &mut Builder) {}
+/// Adds every standard-library module to the registry.
+pub fn register(b: &mut Builder) {
+    self::math::register(b);
+    self::json::register(b);
+    self::fs::register(b);
+    self::io::register(b);
+    self::time::register(b);
+    self::regex::register(b);
+    self::csv::register(b);
+    self::crypto::register(b);
+}

@@ -51,9 +51,16 @@ fn listing(p: &Proto, sources: &SourceMap, out: &mut String) {
         let op = ins.op();
         let note = match (op, op.format()) {
             (Op::LoadK | Op::MakeStruct, _) => p.consts.get(ins.bx()).map(constant).unwrap_or_default(),
-            (Op::GetField | Op::GetFieldW | Op::GetFieldOr | Op::CallMethod | Op::CallPlace | Op::MatchCtor | Op::MatchUnit, _) => {
-                p.consts.get(ins.c()).map(constant).unwrap_or_default()
-            }
+            (
+                Op::GetField
+                | Op::GetFieldW
+                | Op::GetFieldOr
+                | Op::CallMethod
+                | Op::CallPlace
+                | Op::MatchCtor
+                | Op::MatchUnit,
+                _,
+            ) => p.consts.get(ins.c()).map(constant).unwrap_or_default(),
             (Op::ObjectInsert | Op::SetField, _) => p.consts.get(ins.b()).map(constant).unwrap_or_default(),
             (_, Format::AsBx) if op != Op::LoadI => format!("-> {}", pc as i64 + 1 + ins.sbx() as i64),
             _ => String::new(),

@@ -205,7 +205,9 @@ impl FnCompiler<'_> {
                 Some(p) => self.place_call(p, None, name, args, dst),
                 None => self.method_call(recv, name, args, dst),
             },
-            ExprKind::PlaceCall { builtin, name, place, args } => self.place_call(place, Some(*builtin), name, args, dst),
+            ExprKind::PlaceCall { builtin, name, place, args } => {
+                self.place_call(place, Some(*builtin), name, args, dst)
+            }
             ExprKind::Index(b, i) => {
                 let rb = self.expr_any(b);
                 let ri = self.expr_any(i);
@@ -376,7 +378,13 @@ impl FnCompiler<'_> {
     }
 
     /// An `if` producing a value in `dst` (`None`: as a statement).
-    pub(crate) fn if_expr(&mut self, cond: &'static Expr, then: &'static Block, otherwise: Option<&'static ElseBranch>, dst: Option<Reg>) {
+    pub(crate) fn if_expr(
+        &mut self,
+        cond: &'static Expr,
+        then: &'static Block,
+        otherwise: Option<&'static ElseBranch>,
+        dst: Option<Reg>,
+    ) {
         let skip = self.cond_jump(cond);
         self.block_value(then, dst);
         let end = self.jump(Op::Jump, 0);

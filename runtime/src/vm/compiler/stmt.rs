@@ -340,7 +340,13 @@ impl FnCompiler<'_> {
         }
     }
 
-    fn for_stmt(&mut self, first: &'static VarDecl, second: Option<&'static VarDecl>, iter: &'static Expr, body: &'static Block) {
+    fn for_stmt(
+        &mut self,
+        first: &'static VarDecl,
+        second: Option<&'static VarDecl>,
+        iter: &'static Expr,
+        body: &'static Block,
+    ) {
         if let (ExprKind::Range(lo, hi), None) = (&iter.kind, second) {
             // A counted loop: no array is built.
             let c = self.regs.temps(3);
