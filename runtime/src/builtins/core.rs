@@ -56,7 +56,7 @@ fn to_int(_: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {
         Value::Int(n) => Ok(Value::Int(*n)),
         Value::Float(f) => {
             let t = f.trunc();
-            if t.is_nan() || t < -9.223_372_036_854_775_808e18 || t >= 9.223_372_036_854_775_808e18 {
+            if t.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
                 Err(Ctrl::runtime(format!("cannot convert '{}' to Int", display(&a[0]))))
             } else {
                 Ok(Value::Int(t as i64))

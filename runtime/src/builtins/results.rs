@@ -14,9 +14,9 @@ pub fn register(b: &mut Builder) {
     }
     b.func("Some", 1, 1, |_, a| Ok(Value::some(std::mem::take(&mut a[0]))));
     b.value("None", Value::None);
-    b.func("is_ok", 1, 1, |_, a| result_check("is_ok", &a[0]).map(|r| Value::Bool(r)));
+    b.func("is_ok", 1, 1, |_, a| result_check("is_ok", &a[0]).map(Value::Bool));
     b.func("is_err", 1, 1, |_, a| result_check("is_err", &a[0]).map(|r| Value::Bool(!r)));
-    b.func("is_some", 1, 1, |_, a| option_check("is_some", &a[0]).map(|s| Value::Bool(s)));
+    b.func("is_some", 1, 1, |_, a| option_check("is_some", &a[0]).map(Value::Bool));
     b.func("is_none", 1, 1, |_, a| option_check("is_none", &a[0]).map(|s| Value::Bool(!s)));
     b.func("unwrap", 1, 1, unwrap);
     b.func("unwrap_or", 2, 2, unwrap_or);

@@ -83,7 +83,7 @@ impl Interp<'_> {
         // A plain `x = v` on a global declared later (not yet run) defines it.
         if let (Slot::Global(g), true, None) = (place.root.slot, keys.is_empty(), op) {
             let info = &self.program.globals[g as usize];
-            if !(info.imported && !info.mutable) && self.state.globals[g as usize].is_none() {
+            if (info.mutable || !info.imported) && self.state.globals[g as usize].is_none() {
                 return Err(msg::undefined(&place.root.name).at(place.span));
             }
         }

@@ -98,7 +98,7 @@ impl<'a> Lexer<'a> {
             self.pos += 1;
         }
         let text = &self.src[start..self.pos];
-        let tok = match Kw::from_str(text) {
+        let tok = match Kw::lookup(text) {
             Some(k) => Tok::Kw(k),
             None => Tok::Ident(text.to_string()),
         };

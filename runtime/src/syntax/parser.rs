@@ -352,7 +352,7 @@ impl<'a> Parser<'a> {
             Tok::Kw(Kw::Change) => {
                 self.advance();
                 let target = self.expr()?;
-                let place = self.to_place(target)?;
+                let place = self.place_of(target)?;
                 self.expect_kw(Kw::To)?;
                 self.skip_newlines();
                 let value = self.expr()?;
@@ -445,7 +445,7 @@ impl<'a> Parser<'a> {
                     Some(op) => {
                         self.advance();
                         self.skip_newlines();
-                        let place = self.to_place(e)?;
+                        let place = self.place_of(e)?;
                         let value = self.expr()?;
                         StmtKind::Assign { place, op, value }
                     }
@@ -975,18 +975,18 @@ impl<'a> Parser<'a> {
         Ok(StmtKind::Check { value, kind })
     }
 
-    fn to_place(&mut self, e: Expr) -> PResult<Place> {
+    fn place_of(&mut self, e: Expr) -> PResult<Place> {
         let span = e.span;
         match e.kind {
             ExprKind::Var(root) => Ok(Place { root, path: Vec::new(), span }),
             ExprKind::Field(base, name) => {
-                let mut p = self.to_place(*base)?;
+                let mut p = self.place_of(*base)?;
                 p.path.push(PathSeg::Field(name));
                 p.span = span;
                 Ok(p)
             }
             ExprKind::Index(base, index) => {
-                let mut p = self.to_place(*base)?;
+                let mut p = self.place_of(*base)?;
                 p.path.push(PathSeg::Index(*index));
                 p.span = span;
                 Ok(p)
@@ -1281,7 +1281,7 @@ impl<'a> Parser<'a> {
                         let args = self.args()?;
                         let span = e.span.to(self.prev_span());
                         let (recv, place) = if (name == "push" || name == "pop") && Self::is_place_shaped(&e) {
-                            let place = self.to_place(e)?;
+                            let place = self.place_of(e)?;
                             (Expr { kind: ExprKind::Null, span: place.span }, Some(Box::new(place)))
                         } else {
                             (e, None)
