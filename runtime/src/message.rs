@@ -23,6 +23,12 @@ impl Message {
         Message { value, has_cells: d.created_cells() }
     }
 
+    /// A value already detached by its sender (the VM copies values out of
+    /// its heap itself); `has_cells` says whether closures with cells are in it.
+    pub fn detached(value: Value, has_cells: bool) -> Message {
+        Message { value, has_cells }
+    }
+
     /// A message known to hold no closure cells (plain data).
     pub fn plain(value: Value) -> Message {
         Message { value, has_cells: false }

@@ -18,6 +18,8 @@ pub enum Val {
     Obj(ObjRef),
     /// A built-in function: code, not heap data.
     Native(&'static NativeFn),
+    /// The Option `None` (a constant; no heap object needed).
+    None,
 }
 
 impl Val {

@@ -1,0 +1,189 @@
+//! The machine: one per VM task. Frames and registers live in `Vec`s, so a
+//! task is suspended by returning from the dispatch loop with its state
+//! saved here (stackless), and resumed by entering the loop again.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | `Machine`, frames, construction, resuming |
+//! | `dispatch.rs` | the dispatch loop, and nothing else |
+//! | `ops.rs` | opcode handlers too large for the loop |
+//! | `call.rs` | calls, returns, methods, error unwinding |
+//! | `convert.rs` | values between the heap and `Value`s / `Message`s |
+//! | `native_cx.rs` | the native-function interface for built-ins |
+//! | `types.rs` | structs, methods and interfaces of the task |
+//! | `tasks.rs` | spawn, await, squads, the scheduler task |
+//! | `roots.rs` | the roots of the task's heap |
+
+mod call;
+mod convert;
+mod dispatch;
+mod native_cx;
+mod ops;
+pub mod roots;
+pub mod tasks;
+mod types;
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::bytecode::chunk::{ImportDef, Proto};
+use super::compiler::VmProgram;
+use super::gc::Heap;
+use super::value::{ObjRef, Val};
+use crate::concurrency::TaskHandle;
+use crate::syntax::span::Span;
+use types::VmTypes;
+
+/// What a frame returns to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FrameKind {
+    /// An ordinary call: the result goes to the caller's register `ret`.
+    Call,
+    /// A module's top level run by `import`: copy its definitions after.
+    Import(&'static ImportDef),
+}
+
+/// One activation.
+#[derive(Clone, Debug)]
+pub(crate) struct Frame {
+    pub proto: &'static Proto,
+    pub pc: usize,
+    pub base: usize,
+    pub closure: Option<ObjRef>,
+    /// Absolute register receiving the result.
+    pub ret: usize,
+    pub kind: FrameKind,
+}
+
+/// How a run of the dispatch loop ended.
+#[derive(Debug)]
+pub(crate) enum Exit {
+    /// The frame the run started with returned this value.
+    Returned(Val),
+    /// Out of budget: resume later.
+    Yielded,
+    /// Waiting: the task's waker was registered; resume when it fires.
+    Blocked(scheduler::WaitReason),
+}
+
+/// Bounds that turn runaway programs into errors.
+#[derive(Clone, Copy, Debug)]
+pub struct VmLimits {
+    pub max_depth: usize,
+    pub budget: u32,
+    pub max_heap: usize,
+    pub gc_stress: bool,
+}
+
+impl VmLimits {
+    /// Defaults, overridden by `FORGE_MAX_DEPTH`, `FORGE_MAX_HEAP` (bytes,
+    /// with an optional K/M/G suffix) and `FORGE_GC_STRESS=1`.
+    pub fn from_env() -> VmLimits {
+        let depth = std::env::var("FORGE_MAX_DEPTH").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(20_000);
+        let max_heap = std::env::var("FORGE_MAX_HEAP").ok().and_then(|v| parse_size(&v)).unwrap_or(usize::MAX);
+        let gc_stress = std::env::var("FORGE_GC_STRESS").is_ok_and(|v| v.trim() == "1");
+        VmLimits { max_depth: depth, budget: 2_000, max_heap, gc_stress }
+    }
+}
+
+fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (digits, mult) = match s.chars().last()? {
+        'k' | 'K' => (&s[..s.len() - 1], 1 << 10),
+        'm' | 'M' => (&s[..s.len() - 1], 1 << 20),
+        'g' | 'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.trim().parse::<usize>().ok()?.checked_mul(mult)
+}
+
+/// The scheduler side of a running task.
+pub(crate) struct TaskLink {
+    pub task: scheduler::TaskRef,
+    pub runtime: scheduler::Runtime,
+}
+
+/// A squad being run: the frame that started it and its members.
+pub(crate) struct Squad {
+    pub frame: usize,
+    pub members: Vec<Arc<TaskHandle>>,
+}
+
+pub struct Machine {
+    pub(crate) vm: &'static VmProgram,
+    pub(crate) heap: Heap,
+    pub(crate) regs: Vec<Val>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) globals: Vec<Option<Val>>,
+    /// Bumped by every write that can change what the globals hold, so a
+    /// spawn can reuse the last exported snapshot.
+    pub(crate) globals_version: u64,
+    pub(crate) snapshot: Option<(u64, Arc<tasks::Snapshot>)>,
+    pub(crate) types: VmTypes,
+    /// String constants materialised in this heap, by (chunk, index).
+    pub(crate) consts: FxHashMap<(usize, u16), ObjRef>,
+    /// Built-in module objects materialised in this heap.
+    pub(crate) builtins: FxHashMap<u32, Val>,
+    /// Handles held by natives in progress (GC rule 3).
+    pub(crate) native_roots: Vec<Val>,
+    /// Closures handed to natives as `Value`s, by the address of the `Value`
+    /// closure, so a callback or a returned closure maps back to its object.
+    pub(crate) exported: Vec<(usize, ObjRef)>,
+    pub(crate) squads: Vec<Squad>,
+    pub(crate) limits: VmLimits,
+    pub(crate) budget: u32,
+    pub(crate) link: Option<TaskLink>,
+    /// Depth of native → Forge callbacks in progress.
+    pub(crate) callbacks: usize,
+    pub(crate) instructions: u64,
+    /// The span of the instruction being executed (for natives).
+    pub(crate) span: Span,
+}
+
+impl Machine {
+    pub fn new(vm: &'static VmProgram, limits: VmLimits) -> Machine {
+        Machine {
+            vm,
+            heap: Heap::new(limits.gc_stress, limits.max_heap),
+            regs: Vec::with_capacity(256),
+            frames: Vec::new(),
+            globals: vec![None; vm.program.globals.len()],
+            globals_version: 0,
+            snapshot: None,
+            types: VmTypes::default(),
+            consts: FxHashMap::default(),
+            builtins: FxHashMap::default(),
+            native_roots: Vec::new(),
+            exported: Vec::new(),
+            squads: Vec::new(),
+            limits,
+            budget: limits.budget,
+            link: None,
+            callbacks: 0,
+            instructions: 0,
+            span: Span::default(),
+        }
+    }
+
+    /// Prepares the program's top level as the task's first frame.
+    pub fn enter_main(&mut self) {
+        let proto = self.vm.main;
+        self.regs.clear();
+        self.regs.resize(proto.nregs as usize + 1, Val::Null);
+        self.frames.push(Frame { proto, pc: 0, base: 0, closure: None, ret: proto.nregs as usize, kind: FrameKind::Call });
+    }
+
+    /// The `file:line:col` of a span.
+    pub(crate) fn location(&self, span: Span) -> String {
+        self.vm.program.sources.location(span)
+    }
+
+    pub fn heap_stats(&self) -> crate::vm::gc::HeapStats {
+        self.heap.stats
+    }
+
+    pub fn instructions(&self) -> u64 {
+        self.instructions
+    }
+}
