@@ -65,13 +65,13 @@ fn main() -> ExitCode {
         Format::Json => LogFormat::Json,
     });
     let code = match cli.command {
-        Command::Run { vm, jit, workers, file, args, .. } => {
-            if vm || jit {
-                let tier = if vm { "--vm (bytecode VM)" } else { "--jit" };
-                eprintln!("error: the {tier} tier is not available yet in this version of forge; use --interp");
+        Command::Run { interp, jit, workers, file, args, .. } => {
+            if jit {
+                eprintln!("error: the --jit tier is not available yet in this version of forge; use --vm or --interp");
                 return ExitCode::from(2);
             }
-            run(&file, args, workers)
+            let tier = if interp { runtime::run::Tier::Interp } else { runtime::run::Tier::Vm };
+            run(&file, args, workers, tier)
         }
         Command::Check { file } => check(&file),
         Command::Disasm { file } => disasm(&file),
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn run(file: &str, args: Vec<String>, workers: Option<usize>) -> u8 {
+fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run::Tier) -> u8 {
     let program = match runtime::program::load_file(file, args) {
         Ok(p) => p,
         Err(failure) => {
@@ -87,7 +87,7 @@ fn run(file: &str, args: Vec<String>, workers: Option<usize>) -> u8 {
             return 1;
         }
     };
-    let mut config = runtime::run::RunConfig::default();
+    let mut config = runtime::run::RunConfig { tier, ..Default::default() };
     if let Some(w) = workers.filter(|&w| w > 0) {
         config.workers = w;
     }

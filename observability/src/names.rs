@@ -25,6 +25,7 @@ pub mod event {
     pub const DEADLOCK: &str = "sched.deadlock";
     pub const WORKER_START: &str = "worker.start";
     pub const TASK_FAILED: &str = "task.failed";
+    pub const GC_COLLECT: &str = "gc.collect";
 }
 
 /// Field names.

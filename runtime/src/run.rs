@@ -14,17 +14,34 @@ use crate::interp::coroutine::{Entry, InterpTask, Options};
 use crate::interp::TaskState;
 use crate::program::Program;
 use crate::syntax::diagnostic::render;
+use crate::vm::compiler::compile_program;
+use crate::vm::machine::tasks::{VmEntry, VmTask};
+use crate::vm::machine::VmLimits;
+
+/// Which execution tier runs the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Interp,
+    Vm,
+}
 
 /// How to run a program.
 #[derive(Clone, Copy, Debug)]
 pub struct RunConfig {
+    pub tier: Tier,
     pub workers: usize,
     pub options: Options,
+    pub vm: VmLimits,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
-        RunConfig { workers: scheduler::runtime::default_workers(), options: Options::from_env() }
+        RunConfig {
+            tier: Tier::Vm,
+            workers: scheduler::runtime::default_workers(),
+            options: Options::from_env(),
+            vm: VmLimits::from_env(),
+        }
     }
 }
 
@@ -49,7 +66,7 @@ pub fn render_deadlock(report: &DeadlockReport) -> String {
     out
 }
 
-/// Runs the program on the interpreter tier; returns the exit status.
+/// Runs the program on the configured tier; returns the exit status.
 pub fn run(program: &'static Program, config: RunConfig) -> i32 {
     let on_deadlock = Arc::new(|report: &DeadlockReport| {
         crate::output::flush();
@@ -58,16 +75,29 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
     });
     let runtime = Runtime::new(RuntimeConfig { workers: config.workers, on_deadlock: Some(on_deadlock) });
     let result: JoinCell<TaskOutcome> = JoinCell::new();
-    let state = TaskState::new(program);
-    let task = match InterpTask::new(program, state, Entry::Main, result.clone(), config.options, runtime.clone(), true)
-    {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot start the main task: {e}");
-            return 1;
+    let task: Box<dyn scheduler::Task> = match config.tier {
+        Tier::Interp => {
+            let state = TaskState::new(program);
+            match InterpTask::new(program, state, Entry::Main, result.clone(), config.options, runtime.clone(), true) {
+                Ok(t) => Box::new(t),
+                Err(e) => {
+                    eprintln!("error: cannot start the main task: {e}");
+                    return 1;
+                }
+            }
+        }
+        Tier::Vm => {
+            let vm = match compile_program(program) {
+                Ok(vm) => vm,
+                Err(e) => {
+                    let _ = std::io::stderr().write_all(render(&program.sources, &e.message, Some(e.span), &[]).as_bytes());
+                    return 1;
+                }
+            };
+            Box::new(VmTask::new(vm, config.vm, VmEntry::Main, result.clone(), runtime.clone()))
         }
     };
-    let finished = runtime.run("main", Box::new(task));
+    let finished = runtime.run("main", task);
     crate::output::flush();
     match (finished, result.try_get()) {
         (_, Some(Ok(_))) => 0,

@@ -132,7 +132,10 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     };
     let chans: Vec<ChannelRef> = list.iter().map(|v| chan(v, "select").cloned()).collect::<Result<_, _>>()?;
     let deadline = match args.get(1) {
-        Some(v) => Some(Instant::now() + millis(v, "select")?),
+        Some(v) => {
+            let d = millis(v, "select")?;
+            Some(cx.deadline(d))
+        }
         None => None,
     };
     let waker = cx.waker();
@@ -233,7 +236,8 @@ fn await_all(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
 }
 
 fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let deadline = Instant::now() + millis(&args[1], "await_timeout")?;
+    let d = millis(&args[1], "await_timeout")?;
+    let deadline = cx.deadline(d);
     let h = match &args[0] {
         Value::Task(h) => h.clone(),
         other => return Ok(other.clone()),
@@ -280,7 +284,7 @@ pub fn sleep_for(cx: &mut dyn NativeCx, secs: &Value, name: &str) -> Result<(), 
     if s <= 0.0 {
         return cx.check_cancelled();
     }
-    let deadline = Instant::now() + Duration::from_secs_f64(s.min(1e9));
+    let deadline = cx.deadline(Duration::from_secs_f64(s.min(1e9)));
     let timer = cx.runtime().timer(deadline, cx.waker());
     while Instant::now() < deadline {
         if let Err(e) = cx.wait(reason(cx, WaitKind::Sleep)) {

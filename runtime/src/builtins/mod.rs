@@ -90,6 +90,12 @@ pub trait NativeCx {
     fn adopt(&mut self, m: crate::message::Message) -> Value;
     /// The value of a message several receivers read (a task's result).
     fn adopt_shared(&mut self, m: &crate::message::Message) -> Value;
+    /// The deadline `d` from now for the blocking call in progress. A tier
+    /// that restarts natives after a wait (the VM) returns the same deadline
+    /// on every restart of the same call.
+    fn deadline(&mut self, d: std::time::Duration) -> std::time::Instant {
+        std::time::Instant::now() + d
+    }
 }
 
 /// A built-in name: a function, a module object or a constant.

@@ -18,4 +18,5 @@
 pub mod bytecode;
 pub mod compiler;
 pub mod gc;
+pub mod machine;
 pub mod value;

@@ -282,6 +282,8 @@ impl<'p> FnCompiler<'p> {
             }
         }
         let body_start = self.here() as u32;
+        // Every call passes a safepoint: recursion allocates without loops.
+        self.abc(Op::Safepoint, 0, 0, 0);
         let mut cell_params = Vec::new();
         for (i, p) in def.params.iter().enumerate() {
             if let Slot::Cell(c) = p.decl.slot {

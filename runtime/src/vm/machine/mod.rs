@@ -14,6 +14,7 @@
 //! | `tasks.rs` | spawn, await, squads, the scheduler task |
 //! | `roots.rs` | the roots of the task's heap |
 
+mod access;
 mod call;
 mod convert;
 mod dispatch;
@@ -139,6 +140,11 @@ pub struct Machine {
     pub(crate) instructions: u64,
     /// The span of the instruction being executed (for natives).
     pub(crate) span: Span,
+    /// Why the task is about to block (set just before `Unwind::Blocked`).
+    pub(crate) pending_wait: Option<scheduler::WaitReason>,
+    /// The deadline of the blocking call in progress, kept across its
+    /// restarts (see `native_cx.rs`).
+    pub(crate) pending_deadline: Option<std::time::Instant>,
 }
 
 impl Machine {
@@ -163,6 +169,8 @@ impl Machine {
             callbacks: 0,
             instructions: 0,
             span: Span::default(),
+            pending_wait: None,
+            pending_deadline: None,
         }
     }
 

@@ -1,0 +1,86 @@
+//! The VM's side of the native-function interface. Waiting is stackless:
+//! `wait` records why and answers `Unwind::Blocked`; the native returns that
+//! error, the machine suspends the task with the call's `pc` saved, and the
+//! native runs again when the task is woken.
+
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use super::Machine;
+use crate::builtins::NativeCx;
+use crate::error::{Ctrl, EvalResult, Unwind};
+use crate::message::Message;
+use crate::value::Value;
+
+impl NativeCx for Machine {
+    fn call(&mut self, f: &Value, args: Vec<Value>) -> EvalResult {
+        let fv = self.import(f)?;
+        let argv = self.import_all(&args)?;
+        let out = self.callback(fv, &argv)?;
+        self.export(out)
+    }
+
+    fn wait(&mut self, reason: scheduler::WaitReason) -> Result<(), Ctrl> {
+        self.check_cancelled()?;
+        self.pending_wait = Some(reason);
+        Err(Ctrl::new(Unwind::Blocked))
+    }
+
+    fn waker(&self) -> Waker {
+        match &self.link {
+            Some(l) => l.task.waker(),
+            None => Waker::noop().clone(),
+        }
+    }
+
+    fn runtime(&self) -> &scheduler::Runtime {
+        &self.link.as_ref().expect("natives run inside a task").runtime
+    }
+
+    fn location(&self) -> Option<Arc<str>> {
+        Some(Arc::from(self.location(self.span)))
+    }
+
+    fn has_method(&self, value: &Value, name: &str) -> bool {
+        match value {
+            Value::Object(o) => {
+                if o.fields.get(name).is_some_and(Value::is_callable) {
+                    return true;
+                }
+                let Some(tag) = &o.tag else { return false };
+                if self.types.method(tag, name).is_some() {
+                    return true;
+                }
+                let Some(info) = self.types.structs.get(tag) else { return false };
+                info.fields.iter().filter(|f| f.embedded).any(|f| o.fields.get(&f.name).is_some_and(|inner| self.has_method(inner, name)))
+            }
+            Value::Enum(e) => self.types.method(&e.enum_name, name).is_some(),
+            Value::Type(t) => self.types.method(&t.name, name).is_some(),
+            _ => false,
+        }
+    }
+
+    fn program_args(&self) -> Vec<String> {
+        self.vm.program.args.clone()
+    }
+
+    fn check_cancelled(&self) -> Result<(), Ctrl> {
+        match &self.link {
+            Some(l) if l.task.is_cancelled() => Err(Ctrl::cancelled()),
+            _ => Ok(()),
+        }
+    }
+
+    fn adopt(&mut self, m: Message) -> Value {
+        m.into_value()
+    }
+
+    fn adopt_shared(&mut self, m: &Message) -> Value {
+        m.share()
+    }
+
+    fn deadline(&mut self, d: Duration) -> Instant {
+        *self.pending_deadline.get_or_insert_with(|| Instant::now() + d)
+    }
+}

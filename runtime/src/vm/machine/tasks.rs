@@ -1,0 +1,295 @@
+//! Tasks on the VM: spawning (with a snapshot of the parent's globals and
+//! types copied into the child's own heap), awaiting, squads, and the
+//! scheduler task that resumes a `Machine`.
+
+use std::sync::Arc;
+
+use arcstr::ArcStr;
+use scheduler::join::JoinPoll;
+use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitKind, WaitReason};
+
+use super::types::{VmField, VmStruct};
+use super::{Exit, Machine, TaskLink, VmLimits};
+use crate::concurrency::{TaskHandle, TaskOutcome};
+use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
+use crate::value::Value;
+use crate::vm::compiler::VmProgram;
+use crate::vm::gc::heap::{ArrayObj, HeapObj};
+use crate::vm::value::Val;
+
+/// A parent's globals and types, copied out of its heap once per change and
+/// shared by the children spawned until the next change.
+pub struct Snapshot {
+    globals: Vec<Option<Value>>,
+    structs: Vec<(ArcStr, Vec<(ArcStr, Option<Value>, bool)>)>,
+    methods: Vec<(ArcStr, ArcStr, Value)>,
+    interfaces: Vec<(ArcStr, Vec<ArcStr>)>,
+}
+
+/// What a VM task runs.
+pub enum VmEntry {
+    Main,
+    Call { f: Value, args: Vec<Value>, snapshot: Arc<Snapshot> },
+}
+
+impl Machine {
+    fn snapshot(&mut self) -> Result<Arc<Snapshot>, Ctrl> {
+        if let Some((version, s)) = &self.snapshot {
+            if *version == self.globals_version {
+                return Ok(s.clone());
+            }
+        }
+        // Export every value with one exporter so shared cells stay shared.
+        let mut vals: Vec<Val> = self.globals.iter().flatten().copied().collect();
+        let n_globals = vals.len();
+        for s in self.types.structs.values() {
+            vals.extend(s.fields.iter().filter_map(|f| f.default));
+        }
+        for m in self.types.methods.values() {
+            vals.extend(m.values().copied());
+        }
+        let (exported, _) = self.export_messages(&vals)?;
+        let mut it = exported.into_iter();
+        let globals = self.globals.iter().map(|g| g.map(|_| it.next().unwrap_or_default())).collect();
+        debug_assert!(n_globals <= vals.len());
+        let structs = self
+            .types
+            .structs
+            .iter()
+            .map(|(name, s)| {
+                let fields = s.fields.iter().map(|f| (f.name.clone(), f.default.map(|_| it.next().unwrap_or_default()), f.embedded)).collect();
+                (name.clone(), fields)
+            })
+            .collect();
+        let mut methods = Vec::new();
+        for (t, m) in &self.types.methods {
+            for name in m.keys() {
+                methods.push((t.clone(), name.clone(), it.next().unwrap_or_default()));
+            }
+        }
+        let interfaces = self.types.interfaces.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let snap = Arc::new(Snapshot { globals, structs, methods, interfaces });
+        self.snapshot = Some((self.globals_version, snap.clone()));
+        Ok(snap)
+    }
+
+    /// Starts `f(args)` as a new VM task.
+    pub(crate) fn spawn(&mut self, f: Val, args: &[Val]) -> Result<Arc<TaskHandle>, Ctrl> {
+        let snapshot = self.snapshot()?;
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(f);
+        all.extend_from_slice(args);
+        let (mut vals, _) = self.export_messages(&all)?;
+        let f = vals.remove(0);
+        let result: JoinCell<TaskOutcome> = JoinCell::new();
+        let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
+        let runtime = link.runtime.clone();
+        let body = VmTask::new(self.vm, self.limits, VmEntry::Call { f, args: vals, snapshot }, result.clone(), runtime.clone());
+        let task = runtime.spawn(None, Box::new(body));
+        Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
+    }
+
+    fn import_snapshot(&mut self, s: &Snapshot) -> Result<(), Ctrl> {
+        // One import session: cells shared between values stay shared.
+        let mut values = Vec::new();
+        values.extend(s.globals.iter().flatten().cloned());
+        for (_, fields) in &s.structs {
+            values.extend(fields.iter().filter_map(|(_, d, _)| d.clone()));
+        }
+        values.extend(s.methods.iter().map(|(_, _, f)| f.clone()));
+        let imported = self.import_all(&values)?;
+        let mut it = imported.into_iter();
+        for (slot, g) in s.globals.iter().enumerate() {
+            if g.is_some() {
+                self.globals[slot] = it.next();
+            }
+        }
+        for (name, fields) in &s.structs {
+            let fields = fields
+                .iter()
+                .map(|(n, d, e)| VmField { name: n.clone(), default: d.as_ref().and_then(|_| it.next()), embedded: *e })
+                .collect();
+            self.types.structs.insert(name.clone(), VmStruct { fields });
+        }
+        for (t, name, _) in &s.methods {
+            if let Some(f) = it.next() {
+                self.types.methods.entry(t.clone()).or_default().insert(name.clone(), f);
+            }
+        }
+        for (name, ms) in &s.interfaces {
+            self.types.interfaces.insert(name.clone(), ms.clone());
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, kind: WaitKind) -> Ctrl {
+        self.pending_wait = Some(WaitReason { kind, at: Some(Arc::from(self.location(self.span))) });
+        Ctrl::new(Unwind::Blocked)
+    }
+
+    fn outcome(&mut self, o: &TaskOutcome) -> Result<Val, Ctrl> {
+        match o {
+            Ok(m) => self.import(&m.share()),
+            Err(e) => Err(Ctrl::runtime(format!("task failed: {}", e.message))),
+        }
+    }
+
+    /// `await v`.
+    pub(crate) fn await_value(&mut self, v: Val) -> Result<Val, Ctrl> {
+        let h = match v {
+            Val::Obj(r) => match self.heap.get(r) {
+                HeapObj::Task(h) => h.clone(),
+                _ => return Ok(v),
+            },
+            _ => return Ok(v),
+        };
+        let waker = self.link.as_ref().map(|l| l.task.waker()).ok_or_else(|| Ctrl::runtime("await outside a task"))?;
+        match h.result.poll(&waker) {
+            JoinPoll::Ready(o) => self.outcome(&o),
+            JoinPoll::Pending(_) => {
+                if let Some(l) = &self.link {
+                    if l.task.is_cancelled() {
+                        return Err(Ctrl::cancelled());
+                    }
+                }
+                Err(self.block(WaitKind::Join))
+            }
+        }
+    }
+
+    /// `SquadEnd`: waits for every member; the first failure cancels the
+    /// others and fails the squad (FORGE.md §8).
+    pub(crate) fn squad_end(&mut self) -> Result<Val, Ctrl> {
+        let members = match self.squads.last() {
+            Some(s) => s.members.clone(),
+            None => Vec::new(),
+        };
+        let waker = self.link.as_ref().map(|l| l.task.waker()).ok_or_else(|| Ctrl::runtime("squad outside a task"))?;
+        let mut pending = false;
+        for m in &members {
+            match m.result.try_get() {
+                Some(Err(e)) => {
+                    members.iter().for_each(|m| m.task.cancel());
+                    self.squads.pop();
+                    return Err(Ctrl::runtime(format!("task failed: {}", e.message)));
+                }
+                Some(Ok(_)) => {}
+                None => {
+                    pending = true;
+                    if let JoinPoll::Ready(_) = m.result.poll(&waker) {
+                        pending = false;
+                    }
+                }
+            }
+        }
+        if pending || members.iter().any(|m| !m.result.is_done()) {
+            if let Some(l) = &self.link {
+                if l.task.is_cancelled() {
+                    members.iter().for_each(|m| m.task.cancel());
+                    return Err(Ctrl::cancelled());
+                }
+            }
+            return Err(self.block(WaitKind::Squad));
+        }
+        self.squads.pop();
+        let mut items = Vec::with_capacity(members.len());
+        for m in &members {
+            let o = m.result.try_get().expect("every member finished");
+            items.push(self.outcome(&o)?);
+        }
+        Ok(Val::Obj(self.heap.alloc(HeapObj::Array(ArrayObj { items, shared: false }))?))
+    }
+}
+
+/// A scheduler task running a `Machine`.
+pub struct VmTask {
+    vm: &'static VmProgram,
+    limits: VmLimits,
+    machine: Option<Box<Machine>>,
+    entry: Option<VmEntry>,
+    result: JoinCell<TaskOutcome>,
+    runtime: scheduler::Runtime,
+}
+
+impl VmTask {
+    pub fn new(
+        vm: &'static VmProgram,
+        limits: VmLimits,
+        entry: VmEntry,
+        result: JoinCell<TaskOutcome>,
+        runtime: scheduler::Runtime,
+    ) -> VmTask {
+        VmTask { vm, limits, machine: None, entry: Some(entry), result, runtime }
+    }
+
+    /// Builds the machine on the first run. `Some(outcome)` when the task
+    /// finished already (a native called by `spawn f(x)`).
+    fn start(&mut self, me: &TaskRef) -> Option<TaskOutcome> {
+        let mut m = Box::new(Machine::new(self.vm, self.limits));
+        m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone() });
+        let started = match self.entry.take() {
+            Some(VmEntry::Main) | None => {
+                m.enter_main();
+                Ok(None)
+            }
+            Some(VmEntry::Call { f, args, snapshot }) => (|| {
+                m.import_snapshot(&snapshot)?;
+                let mut vals = vec![f];
+                vals.extend(args);
+                let vals = m.import_all(&vals)?;
+                m.regs.resize(vals.len() + 1, Val::Null);
+                m.regs[..vals.len()].copy_from_slice(&vals);
+                if m.op_call(0, vals.len() - 1, true)? {
+                    Ok(None)
+                } else {
+                    Ok(Some(m.regs[0]))
+                }
+            })(),
+        };
+        let done = match started {
+            Ok(None) => None,
+            Ok(Some(v)) => Some(finish(&mut m, Ok(v))),
+            Err(e) => Some(finish(&mut m, Err(e))),
+        };
+        self.machine = Some(m);
+        done
+    }
+}
+
+/// The task's outcome from how its run ended.
+fn finish(m: &mut Machine, r: Result<Val, Ctrl>) -> TaskOutcome {
+    match r {
+        Ok(v) => m.export_message(v).map_err(|c| Arc::new(to_error(c))),
+        Err(c) => Err(Arc::new(to_error(c))),
+    }
+}
+
+fn to_error(c: Ctrl) -> ForgeError {
+    match *c.0 {
+        Unwind::Error(e) => e,
+        Unwind::Cancelled => ForgeError::new(ErrorKind::Runtime, "task cancelled"),
+        other => ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}")),
+    }
+}
+
+impl Task for VmTask {
+    fn run(&mut self, me: &TaskRef) -> RunResult {
+        if self.machine.is_none() {
+            if let Some(outcome) = self.start(me) {
+                self.result.complete(outcome);
+                return RunResult::Finished;
+            }
+        }
+        let Some(m) = self.machine.as_mut() else { return RunResult::Finished };
+        let r = m.run(0);
+        let outcome = match r {
+            Ok(Exit::Yielded) => return RunResult::Yielded,
+            Ok(Exit::Blocked(reason)) => return RunResult::Blocked(reason),
+            Ok(Exit::Returned(v)) => finish(m, Ok(v)),
+            Err(c) => finish(m, Err(c)),
+        };
+        self.result.complete(outcome);
+        self.machine = None;
+        RunResult::Finished
+    }
+}
