@@ -52,20 +52,55 @@ fn channel(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     Ok(Value::Channel(ChannelRef::new(cap)))
 }
 
+/// Whether an error only asks to suspend the task (the VM tier).
+fn is_blocked(e: &Ctrl) -> bool {
+    matches!(*e.0, crate::error::Unwind::Blocked)
+}
+
+/// Waits after registering `id` on `ch`. `Ok` when woken (registration
+/// withdrawn, ready to try again); `Err` to leave: a suspension keeps the
+/// registration (remembered, withdrawn by the restarted call), any other
+/// error withdraws it and passes on a wake-up this task consumed.
+fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Result<(), Ctrl> {
+    match cx.wait(reason(cx, kind)) {
+        Ok(()) => {
+            ch.unregister(id);
+            Ok(())
+        }
+        Err(e) if is_blocked(&e) => {
+            cx.remember_waiter(ch, id);
+            Err(e)
+        }
+        Err(e) => {
+            if !ch.unregister(id) {
+                ch.pass_wake();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Passes on the wake-ups a restarted call consumed, when it leaves with an
+/// error instead of acting on them.
+fn leave(consumed: &[ChannelRef], e: Ctrl) -> Ctrl {
+    if !is_blocked(&e) {
+        consumed.iter().for_each(|c| c.pass_wake());
+    }
+    e
+}
+
 fn send(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let ch = chan(&args[0], "send")?.clone();
+    let consumed = cx.forget_waiters();
     let mut msg = Message::new(&args[1]);
     let waker = cx.waker();
     loop {
         match ch.poll_send(msg, &waker) {
             SendPoll::Sent => return Ok(Value::Null),
-            SendPoll::Closed(_) => return Err(Ctrl::runtime("send on closed channel")),
+            SendPoll::Closed(_) => return Err(leave(&consumed, Ctrl::runtime("send on closed channel"))),
             SendPoll::Pending(back, id) => {
                 msg = back;
-                if let Err(e) = cx.wait(reason(cx, WaitKind::ChannelSend)) {
-                    ch.unregister(id);
-                    return Err(e);
-                }
+                wait_on(cx, &ch, id, WaitKind::ChannelSend).map_err(|e| leave(&consumed, e))?;
             }
         }
     }
@@ -73,18 +108,14 @@ fn send(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
 
 /// Receives one value; `None` once the channel is closed and drained.
 pub fn receive(cx: &mut dyn NativeCx, ch: &ChannelRef) -> Result<Option<Value>, Ctrl> {
+    let consumed = cx.forget_waiters();
     let waker = cx.waker();
     loop {
         match ch.poll_recv(&waker) {
             RecvPoll::Ready(m) => return Ok(Some(cx.adopt(m))),
             RecvPoll::Closed => return Ok(None),
             RecvPoll::Pending(id) => {
-                if let Err(e) = cx.wait(reason(cx, WaitKind::ChannelRecv)) {
-                    if !ch.unregister(id) {
-                        ch.pass_wake();
-                    }
-                    return Err(e);
-                }
+                wait_on(cx, ch, id, WaitKind::ChannelRecv).map_err(|e| leave(&consumed, e))?;
             }
         }
     }
@@ -138,6 +169,7 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
         }
         None => None,
     };
+    let consumed = cx.forget_waiters();
     let waker = cx.waker();
     let mut timer = None;
     let result = loop {
@@ -178,16 +210,25 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
             }
         }
         let waited = if early.is_none() { cx.wait(reason(cx, WaitKind::Select)) } else { Ok(()) };
-        for (i, id) in ids {
-            if !chans[i].unregister(id) {
-                chans[i].pass_wake();
+        match &waited {
+            Err(e) if is_blocked(e) => ids.iter().for_each(|(i, id)| cx.remember_waiter(&chans[*i], *id)),
+            _ => {
+                // A registration that fired names a channel with a value we
+                // may not take: pass its wake-up on rather than lose it.
+                for (i, id) in ids {
+                    if !chans[i].unregister(id) {
+                        chans[i].pass_wake();
+                    }
+                }
             }
         }
         if let Err(e) = waited {
             if let Some(t) = timer {
-                cx.runtime().cancel_timer(t);
+                if !is_blocked(&e) {
+                    cx.runtime().cancel_timer(t);
+                }
             }
-            return Err(e);
+            return Err(leave(&consumed, e));
         }
         if let Some(hit) = early {
             break Some(hit);
@@ -262,6 +303,10 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
             timer = Some(cx.runtime().timer(deadline, waker.clone()));
         }
         if let Err(e) = cx.wait(reason(cx, WaitKind::Join)) {
+            if is_blocked(&e) {
+                // Suspended (VM): the registration and timer stay armed.
+                return Err(e);
+            }
             break Err(e);
         }
     };
@@ -288,7 +333,9 @@ pub fn sleep_for(cx: &mut dyn NativeCx, secs: &Value, name: &str) -> Result<(), 
     let timer = cx.runtime().timer(deadline, cx.waker());
     while Instant::now() < deadline {
         if let Err(e) = cx.wait(reason(cx, WaitKind::Sleep)) {
-            cx.runtime().cancel_timer(timer);
+            if !is_blocked(&e) {
+                cx.runtime().cancel_timer(timer);
+            }
             return Err(e);
         }
     }

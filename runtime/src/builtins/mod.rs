@@ -90,6 +90,16 @@ pub trait NativeCx {
     fn adopt(&mut self, m: crate::message::Message) -> Value;
     /// The value of a message several receivers read (a task's result).
     fn adopt_shared(&mut self, m: &crate::message::Message) -> Value;
+    /// Keeps a channel registration in place while the task is suspended
+    /// (a tier that restarts natives after a wait must withdraw it on the
+    /// restart, see `forget_waiters`).
+    fn remember_waiter(&mut self, _ch: &crate::concurrency::ChannelRef, _id: scheduler::channel::WaiterId) {}
+    /// Withdraws the registrations remembered by the previous attempt of the
+    /// blocking call in progress; returns the channels whose registration had
+    /// already fired (a wake-up this task consumed).
+    fn forget_waiters(&mut self) -> Vec<crate::concurrency::ChannelRef> {
+        Vec::new()
+    }
     /// The deadline `d` from now for the blocking call in progress. A tier
     /// that restarts natives after a wait (the VM) returns the same deadline
     /// on every restart of the same call.

@@ -82,8 +82,8 @@ pub struct Proto {
 
 impl Proto {
     /// The innermost handler covering instruction `pc` (ranges nest, so
-    /// it is the covering one that starts last).
+    /// it is the narrowest covering one).
     pub fn handler_at(&self, pc: usize) -> Option<&Handler> {
-        self.handlers.iter().filter(|h| (h.start as usize) <= pc && pc < h.end as usize).max_by_key(|h| h.start)
+        self.handlers.iter().filter(|h| (h.start as usize) <= pc && pc < h.end as usize).min_by_key(|h| h.end - h.start)
     }
 }

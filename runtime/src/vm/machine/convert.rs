@@ -96,21 +96,19 @@ impl Machine {
             }
             HeapObj::Closure(c) => {
                 let (proto, upvals) = (c.proto, c.upvals.clone());
-                match ex.mode {
-                    Mode::Call => {
-                        let f = Arc::new(Closure { def: proto.def, captures: Box::new([]) });
-                        self.exported.push((Arc::as_ptr(&f) as usize, r));
-                        self.native_roots.push(v);
-                        Value::Func(f)
-                    }
-                    Mode::Message => {
-                        let mut captures = Vec::with_capacity(upvals.len());
-                        for cell in upvals.iter() {
-                            captures.push(self.export_cell(*cell, ex, depth)?);
-                        }
-                        Value::Func(Arc::new(Closure { def: proto.def, captures: captures.into_boxed_slice() }))
-                    }
+                // The captured values go along (a native may send the
+                // closure to another task, which needs them)...
+                let mut captures = Vec::with_capacity(upvals.len());
+                for cell in upvals.iter() {
+                    captures.push(self.export_cell(*cell, ex, depth)?);
                 }
+                let f = Arc::new(Closure { def: proto.def, captures: captures.into_boxed_slice() });
+                // ...and a callback in this task runs the closure itself.
+                if ex.mode == Mode::Call {
+                    self.exported.push((Arc::as_ptr(&f) as usize, r));
+                    self.native_roots.push(v);
+                }
+                Value::Func(f)
             }
             HeapObj::Cell(inner) => {
                 let inner = *inner;

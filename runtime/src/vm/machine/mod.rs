@@ -145,6 +145,8 @@ pub struct Machine {
     /// The deadline of the blocking call in progress, kept across its
     /// restarts (see `native_cx.rs`).
     pub(crate) pending_deadline: Option<std::time::Instant>,
+    /// Channel registrations left in place while suspended in a native.
+    pub(crate) pending_waiters: Vec<(crate::concurrency::ChannelRef, scheduler::channel::WaiterId)>,
 }
 
 impl Machine {
@@ -171,6 +173,7 @@ impl Machine {
             span: Span::default(),
             pending_wait: None,
             pending_deadline: None,
+            pending_waiters: Vec::new(),
         }
     }
 

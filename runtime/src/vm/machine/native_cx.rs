@@ -80,6 +80,20 @@ impl NativeCx for Machine {
         m.share()
     }
 
+    fn remember_waiter(&mut self, ch: &crate::concurrency::ChannelRef, id: scheduler::channel::WaiterId) {
+        self.pending_waiters.push((ch.clone(), id));
+    }
+
+    fn forget_waiters(&mut self) -> Vec<crate::concurrency::ChannelRef> {
+        let mut consumed = Vec::new();
+        for (ch, id) in self.pending_waiters.drain(..) {
+            if !ch.unregister(id) {
+                consumed.push(ch);
+            }
+        }
+        consumed
+    }
+
     fn deadline(&mut self, d: Duration) -> Instant {
         *self.pending_deadline.get_or_insert_with(|| Instant::now() + d)
     }

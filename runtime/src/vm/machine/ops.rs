@@ -585,7 +585,9 @@ impl Machine {
             Op::IterInit => self.iter_init(a, self.regs[rb], ins.c() == 1)?,
             Op::IterNext => {
                 if self.iter_next(a, ins.c() == 1)? {
+                    // Skip the loop's exit jump; the loop reloads `pc`.
                     self.frames[fi].pc += 1;
+                    return Ok(true);
                 }
             }
             Op::ForRangePrep => {

@@ -281,12 +281,20 @@ impl Task for VmTask {
             }
         }
         let Some(m) = self.machine.as_mut() else { return RunResult::Finished };
-        let r = m.run(0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.run(0)));
         let outcome = match r {
-            Ok(Exit::Yielded) => return RunResult::Yielded,
-            Ok(Exit::Blocked(reason)) => return RunResult::Blocked(reason),
-            Ok(Exit::Returned(v)) => finish(m, Ok(v)),
-            Err(c) => finish(m, Err(c)),
+            Ok(Ok(Exit::Yielded)) => return RunResult::Yielded,
+            Ok(Ok(Exit::Blocked(reason))) => return RunResult::Blocked(reason),
+            Ok(Ok(Exit::Returned(v))) => finish(m, Ok(v)),
+            Ok(Err(c)) => finish(m, Err(c)),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}"))))
+            }
         };
         self.result.complete(outcome);
         self.machine = None;
