@@ -6,7 +6,10 @@
 //! first line and substrings stderr must contain on the others. Prints one
 //! `TIER: N passed, M failed` line per tier and fails if any case failed.
 //!
-//! `FORGE_TIERS=interp,vm` picks tiers; `FORGE_CASES=substring` filters cases.
+//! Tier `vm-stress` is the VM with `FORGE_GC_STRESS=1` (a collection at
+//! every safepoint after an allocation), which catches values the VM forgot
+//! to root. `FORGE_TIERS=interp,vm` picks tiers; `FORGE_CASES=substring`
+//! filters cases.
 //! Tiers that are not built yet are skipped with a note.
 
 use std::path::{Path, PathBuf};
@@ -39,6 +42,16 @@ fn cases(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The `forge run` flag and environment of a tier.
+fn tier_command(forge: &str, tier: &str) -> Command {
+    let mut cmd = Command::new(forge);
+    match tier.strip_suffix("-stress") {
+        Some(base) => cmd.args(["run", &format!("--{base}")]).env("FORGE_GC_STRESS", "1"),
+        None => cmd.args(["run", &format!("--{tier}")]),
+    };
+    cmd
+}
+
 /// Runs one case; `None` if it passed, else the reason.
 fn run_case(forge: &str, tier: &str, case: &Path) -> Option<String> {
     let dir = case.parent().expect("case in a folder");
@@ -47,8 +60,7 @@ fn run_case(forge: &str, tier: &str, case: &Path) -> Option<String> {
         Ok(f) => Stdio::from(f),
         Err(_) => Stdio::null(),
     };
-    let mut child = Command::new(forge)
-        .args(["run", &format!("--{tier}")])
+    let mut child = tier_command(forge, tier)
         .arg(name)
         .current_dir(dir)
         .stdin(stdin)
@@ -93,8 +105,7 @@ fn run_case(forge: &str, tier: &str, case: &Path) -> Option<String> {
 fn tier_available(forge: &str, tier: &str) -> bool {
     let probe = std::env::temp_dir().join(format!("forge-tier-probe-{}.fg", std::process::id()));
     let _ = std::fs::write(&probe, "say 1\n");
-    let ok = Command::new(forge)
-        .args(["run", &format!("--{tier}")])
+    let ok = tier_command(forge, tier)
         .arg(&probe)
         .output()
         .map(|o| o.status.success())
@@ -111,7 +122,7 @@ fn main() {
     if let Ok(filter) = std::env::var("FORGE_CASES") {
         all.retain(|c| c.to_string_lossy().contains(&filter));
     }
-    let tiers = std::env::var("FORGE_TIERS").unwrap_or_else(|_| "interp,vm,jit".into());
+    let tiers = std::env::var("FORGE_TIERS").unwrap_or_else(|_| "interp,vm,vm-stress,jit".into());
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
     let mut failed_any = false;
     for tier in tiers.split(',').map(str::trim).filter(|t| !t.is_empty()) {

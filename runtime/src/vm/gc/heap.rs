@@ -105,6 +105,8 @@ pub struct Heap {
     /// Estimated bytes held by live (not yet freed) objects.
     pub(crate) bytes: usize,
     threshold: usize,
+    /// `stats.allocations` when the last collection ran.
+    allocations_at_collection: u64,
     /// Collect at every safepoint (`FORGE_GC_STRESS=1`).
     pub stress: bool,
     /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
@@ -125,7 +127,8 @@ impl Heap {
             marks: Vec::new(),
             free: Vec::new(),
             bytes: 0,
-            threshold: MIN_THRESHOLD,
+            threshold: MIN_THRESHOLD.min(max_bytes / 2),
+            allocations_at_collection: 0,
             stress,
             max_bytes,
             stats: HeapStats::default(),
@@ -177,9 +180,12 @@ impl Heap {
     }
 
     /// Whether a collection is due (checked at safepoints only, rule 2).
+    /// Stress mode collects at every safepoint reached after an allocation:
+    /// a collection with nothing allocated since the previous one would
+    /// find the same objects and no slot could have been reused in between.
     #[inline(always)]
     pub fn should_collect(&self) -> bool {
-        self.stress || self.bytes > self.threshold
+        self.bytes > self.threshold || (self.stress && self.stats.allocations != self.allocations_at_collection)
     }
 
     /// Number of live objects.
@@ -190,17 +196,26 @@ impl Heap {
     /// Frees every unmarked object and clears the marks (the sweep phase).
     pub(crate) fn sweep(&mut self) {
         let mut freed_bytes = 0;
-        for (i, obj) in self.objs.iter_mut().enumerate() {
-            let marked = self.marks[i / 64] & (1 << (i % 64)) != 0;
-            if !marked && !matches!(obj, HeapObj::Free) {
-                freed_bytes += obj.size();
-                *obj = HeapObj::Free;
-                self.free.push(i as u32);
+        for (w, word) in self.marks.iter().enumerate() {
+            let mut unmarked = !word;
+            while unmarked != 0 {
+                let i = w * 64 + unmarked.trailing_zeros() as usize;
+                unmarked &= unmarked - 1;
+                let Some(obj) = self.objs.get_mut(i) else { break };
+                if !matches!(obj, HeapObj::Free) {
+                    freed_bytes += obj.size();
+                    *obj = HeapObj::Free;
+                    self.free.push(i as u32);
+                }
             }
         }
         self.bytes = self.bytes.saturating_sub(freed_bytes);
         self.marks.iter_mut().for_each(|w| *w = 0);
-        self.threshold = (self.bytes * GROWTH).max(MIN_THRESHOLD);
+        self.allocations_at_collection = self.stats.allocations;
+        // Under a heap limit, collect well before reaching it so that
+        // garbage is never reported as "out of memory".
+        let headroom = self.bytes + self.max_bytes.saturating_sub(self.bytes) / 2;
+        self.threshold = (self.bytes * GROWTH).max(MIN_THRESHOLD).min(headroom);
     }
 
     /// Checks that every handle reachable from a live object names a live

@@ -55,16 +55,27 @@ impl<'h> Tracer<'h> {
     }
 
     /// Marks everything reachable from the roots given so far.
-    pub fn finish(mut self) {
-        while let Some(r) = self.work.pop() {
-            let mut found = Vec::new();
-            children(self.heap.get(r), &mut |v| {
-                if let Val::Obj(c) = v {
-                    found.push(c);
+    pub fn finish(self) {
+        let Tracer { heap, mut work } = self;
+        let (objs, marks) = (&heap.objs, &mut heap.marks);
+        let mut mark = |v: Val, work: &mut Vec<ObjRef>| {
+            if let Val::Obj(r) = v {
+                let i = r.0 as usize;
+                let (word, bit) = (i / 64, 1u64 << (i % 64));
+                if marks[word] & bit == 0 {
+                    marks[word] |= bit;
+                    work.push(r);
                 }
-            });
-            for c in found {
-                self.object(c);
+            }
+        };
+        while let Some(r) = work.pop() {
+            match &objs[r.0 as usize] {
+                HeapObj::Array(a) => a.items.iter().for_each(|v| mark(*v, &mut work)),
+                HeapObj::Object(o) => o.fields.values().for_each(|v| mark(*v, &mut work)),
+                HeapObj::Closure(c) => c.upvals.iter().for_each(|r| mark(Val::Obj(*r), &mut work)),
+                HeapObj::Cell(v) | HeapObj::Ok(v) | HeapObj::Err(v) | HeapObj::Some(v) => mark(*v, &mut work),
+                HeapObj::Enum(e) => e.payload.iter().for_each(|v| mark(*v, &mut work)),
+                _ => {}
             }
         }
     }
