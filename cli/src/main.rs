@@ -43,6 +43,10 @@ enum Command {
         /// Run on the VM with the JIT.
         #[arg(long, group = "tier")]
         jit: bool,
+        /// Print VM figures on stderr at exit: instructions executed, GC
+        /// collections, total and max pause, peak heap.
+        #[arg(long)]
+        stats: bool,
         /// Number of worker threads (default: FORGE_WORKERS or the number of cores).
         #[arg(long)]
         workers: Option<usize>,
@@ -65,13 +69,13 @@ fn main() -> ExitCode {
         Format::Json => LogFormat::Json,
     });
     let code = match cli.command {
-        Command::Run { interp, jit, workers, file, args, .. } => {
+        Command::Run { interp, jit, stats, workers, file, args, .. } => {
             if jit {
                 eprintln!("error: the --jit tier is not available yet in this version of forge; use --vm or --interp");
                 return ExitCode::from(2);
             }
             let tier = if interp { runtime::run::Tier::Interp } else { runtime::run::Tier::Vm };
-            run(&file, args, workers, tier)
+            run(&file, args, workers, tier, stats)
         }
         Command::Check { file } => check(&file),
         Command::Disasm { file } => disasm(&file),
@@ -79,7 +83,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run::Tier) -> u8 {
+fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run::Tier, stats: bool) -> u8 {
     let program = match runtime::program::load_file(file, args) {
         Ok(p) => p,
         Err(failure) => {
@@ -91,7 +95,16 @@ fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run
     if let Some(w) = workers.filter(|&w| w > 0) {
         config.workers = w;
     }
-    runtime::run::run(program, config).clamp(0, 255) as u8
+    if stats {
+        config.stats = Some(Default::default());
+    }
+    let code = runtime::run::run(program, config.clone()).clamp(0, 255) as u8;
+    match (&config.stats, tier) {
+        (Some(s), runtime::run::Tier::Vm) => eprint!("{}", s.render()),
+        (Some(_), _) => eprintln!("forge stats: the interpreter has no garbage collector or instruction count; use --vm"),
+        _ => {}
+    }
+    code
 }
 
 fn disasm(file: &str) -> u8 {

@@ -26,12 +26,14 @@ pub enum Tier {
 }
 
 /// How to run a program.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RunConfig {
     pub tier: Tier,
     pub workers: usize,
     pub options: Options,
     pub vm: VmLimits,
+    /// Totals of the VM tasks, filled as they finish (`--stats`).
+    pub stats: Option<Arc<crate::vm::stats::VmStats>>,
 }
 
 impl Default for RunConfig {
@@ -41,6 +43,7 @@ impl Default for RunConfig {
             workers: scheduler::runtime::default_workers(),
             options: Options::from_env(),
             vm: VmLimits::from_env(),
+            stats: None,
         }
     }
 }
@@ -94,7 +97,8 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
                     return 1;
                 }
             };
-            Box::new(VmTask::new(vm, config.vm, VmEntry::Main, result.clone(), runtime.clone()))
+            let stats = config.stats.clone().unwrap_or_default();
+            Box::new(VmTask::new(vm, config.vm, stats, VmEntry::Main, result.clone(), runtime.clone()))
         }
     };
     let finished = runtime.run("main", task);

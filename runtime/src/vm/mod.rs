@@ -8,6 +8,7 @@
 //! | `compiler/` | resolved AST → bytecode |
 //! | `gc/` | the per-task heap: object table, roots, marking, sweeping |
 //! | `machine/` | the dispatch loop, frames, calls, the native bridge, tasks |
+//! | `stats.rs` | run totals for `forge run --stats` |
 //!
 //! Values have the same semantics as in the interpreter. Arrays and objects
 //! are values: the VM keeps one heap object per array and a sticky `shared`
@@ -19,4 +20,5 @@ pub mod bytecode;
 pub mod compiler;
 pub mod gc;
 pub mod machine;
+pub mod stats;
 pub mod value;

@@ -111,6 +111,9 @@ impl Machine {
 
     /// Calls a native with the `argc` values in the registers from `first`.
     pub(crate) fn call_native(&mut self, n: &'static NativeFn, first: usize, argc: usize) -> EvalResult<Val> {
+        if let Some(r) = self.intrinsic(n, first, argc) {
+            return r;
+        }
         if let Some(f) = self.frames.last() {
             self.span = f.proto.spans[f.pc.saturating_sub(1)];
         }

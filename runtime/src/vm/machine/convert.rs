@@ -12,15 +12,14 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use arcstr::ArcStr;
+
 use super::Machine;
 use crate::error::Ctrl;
 use crate::message::Message;
 use crate::value::{Closure, EnumValue, Map, Object, Value};
 use crate::vm::gc::heap::{ArrayObj, ClosureObj, EnumObj, FieldMap, HeapObj, ObjectObj};
 use crate::vm::value::{ObjRef, Val};
-
-/// Containers nested deeper than this cannot cross the heap boundary.
-const MAX_DEPTH: usize = 500;
 
 /// How closures are exported.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,13 +30,40 @@ enum Mode {
     Message,
 }
 
+/// The state of one export session. Conversions walk values with explicit
+/// work lists, never recursion, so any depth the program can build crosses.
 struct Exporter {
     mode: Mode,
     cells: HashMap<ObjRef, Arc<Mutex<Value>>>,
 }
 
-fn too_deep() -> Ctrl {
-    Ctrl::runtime("value nested too deeply to pass between tasks or to a built-in")
+/// A pending step of an export: visit a value, or build a container from
+/// the last converted values once its children are done.
+enum ExportStep {
+    Visit(Val),
+    Cell(ObjRef),
+    Array(usize),
+    Object(Option<ArcStr>, Vec<ArcStr>),
+    Closure { def: &'static crate::syntax::ast::FnDef, captures: usize, handle: ObjRef },
+    Enum(ArcStr, ArcStr, usize),
+    Ok,
+    Err,
+    Some,
+    FillCell(Arc<Mutex<Value>>),
+}
+
+/// A pending step of an import.
+enum ImportStep {
+    Visit(Value),
+    Cell(Arc<Mutex<Value>>),
+    Array(usize),
+    Object(Option<ArcStr>, Vec<ArcStr>),
+    Closure(&'static crate::vm::bytecode::chunk::Proto, usize),
+    Enum(ArcStr, ArcStr, usize),
+    Ok,
+    Err,
+    Some,
+    FillCell(ObjRef),
 }
 
 impl Machine {
@@ -47,13 +73,13 @@ impl Machine {
             return Ok(s);
         }
         let mut ex = Exporter { mode: Mode::Call, cells: HashMap::new() };
-        self.export_with(v, &mut ex, 0)
+        self.export_with(v, &mut ex)
     }
 
     /// A copy of `v` for another task.
     pub(crate) fn export_message(&mut self, v: Val) -> Result<Message, Ctrl> {
         let mut ex = Exporter { mode: Mode::Message, cells: HashMap::new() };
-        let value = self.export_with(v, &mut ex, 0)?;
+        let value = self.export_with(v, &mut ex)?;
         Ok(Message::detached(value, !ex.cells.is_empty()))
     }
 
@@ -63,186 +89,271 @@ impl Machine {
         let mut ex = Exporter { mode: Mode::Message, cells: HashMap::new() };
         let mut out = Vec::with_capacity(vs.len());
         for v in vs {
-            out.push(self.export_with(*v, &mut ex, 0)?);
+            out.push(self.export_with(*v, &mut ex)?);
         }
         Ok((out, !ex.cells.is_empty()))
     }
 
-    fn export_with(&mut self, v: Val, ex: &mut Exporter, depth: usize) -> Result<Value, Ctrl> {
-        if let Some(s) = scalar(v) {
-            return Ok(s);
+    fn export_with(&mut self, root: Val, ex: &mut Exporter) -> Result<Value, Ctrl> {
+        let mut steps = vec![ExportStep::Visit(root)];
+        let mut out: Vec<Value> = Vec::new();
+        let mut cells_out: Vec<Arc<Mutex<Value>>> = Vec::new();
+        while let Some(step) = steps.pop() {
+            match step {
+                ExportStep::Visit(v) => self.export_visit(v, &mut steps, &mut out),
+                ExportStep::Cell(cell) => match ex.cells.get(&cell) {
+                    Some(c) => cells_out.push(c.clone()),
+                    None => {
+                        let fresh = Arc::new(Mutex::new(Value::Null));
+                        ex.cells.insert(cell, fresh.clone());
+                        cells_out.push(fresh.clone());
+                        let inner = match self.heap.get(cell) {
+                            HeapObj::Cell(v) => *v,
+                            _ => Val::Null,
+                        };
+                        steps.push(ExportStep::FillCell(fresh));
+                        steps.push(ExportStep::Visit(inner));
+                    }
+                },
+                ExportStep::FillCell(cell) => *cell.lock() = pop(&mut out),
+                ExportStep::Array(n) => {
+                    let items = out.split_off(out.len() - n);
+                    out.push(Value::array(items));
+                }
+                ExportStep::Object(tag, keys) => {
+                    let values = out.split_off(out.len() - keys.len());
+                    let fields: Map = keys.into_iter().zip(values).collect();
+                    out.push(Value::Object(Arc::new(Object { tag, fields })));
+                }
+                ExportStep::Closure { def, captures, handle } => {
+                    let captures = cells_out.split_off(cells_out.len() - captures);
+                    let f = Arc::new(Closure { def, captures: captures.into_boxed_slice() });
+                    // A callback in this task runs the closure itself.
+                    if ex.mode == Mode::Call {
+                        self.exported.push((Arc::as_ptr(&f) as usize, handle));
+                        self.native_roots.push(Val::Obj(handle));
+                    }
+                    out.push(Value::Func(f));
+                }
+                ExportStep::Enum(enum_name, variant, n) => {
+                    let payload = out.split_off(out.len() - n).into_boxed_slice();
+                    out.push(Value::Enum(Arc::new(EnumValue { enum_name, variant, payload })));
+                }
+                ExportStep::Ok => {
+                    let x = pop(&mut out);
+                    out.push(Value::ok(x));
+                }
+                ExportStep::Err => {
+                    let x = pop(&mut out);
+                    out.push(Value::err(x));
+                }
+                ExportStep::Some => {
+                    let x = pop(&mut out);
+                    out.push(Value::some(x));
+                }
+            }
         }
-        if depth > MAX_DEPTH {
-            return Err(too_deep());
-        }
-        let Val::Obj(r) = v else { unreachable!("scalars handled") };
-        Ok(match self.heap.get(r) {
-            HeapObj::Str(s) => Value::Str(s.clone()),
-            HeapObj::Array(a) => {
-                let items = a.items.clone();
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(self.export_with(item, ex, depth + 1)?);
-                }
-                Value::array(out)
-            }
-            HeapObj::Object(o) => {
-                let (tag, fields) = (o.tag.clone(), o.fields.clone());
-                let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
-                for (k, item) in fields {
-                    map.insert(k, self.export_with(item, ex, depth + 1)?);
-                }
-                Value::Object(Arc::new(Object { tag, fields: map }))
-            }
-            HeapObj::Closure(c) => {
-                let (proto, upvals) = (c.proto, c.upvals.clone());
-                // The captured values go along (a native may send the
-                // closure to another task, which needs them)...
-                let mut captures = Vec::with_capacity(upvals.len());
-                for cell in upvals.iter() {
-                    captures.push(self.export_cell(*cell, ex, depth)?);
-                }
-                let f = Arc::new(Closure { def: proto.def, captures: captures.into_boxed_slice() });
-                // ...and a callback in this task runs the closure itself.
-                if ex.mode == Mode::Call {
-                    self.exported.push((Arc::as_ptr(&f) as usize, r));
-                    self.native_roots.push(v);
-                }
-                Value::Func(f)
-            }
-            HeapObj::Cell(inner) => {
-                let inner = *inner;
-                self.export_with(inner, ex, depth + 1)?
-            }
-            HeapObj::Enum(e) => {
-                let (enum_name, variant, payload) = (e.enum_name.clone(), e.variant.clone(), e.payload.clone());
-                let mut out = Vec::with_capacity(payload.len());
-                for item in payload.iter() {
-                    out.push(self.export_with(*item, ex, depth + 1)?);
-                }
-                Value::Enum(Arc::new(EnumValue { enum_name, variant, payload: out.into_boxed_slice() }))
-            }
-            HeapObj::Ok(x) => {
-                let x = *x;
-                Value::ok(self.export_with(x, ex, depth + 1)?)
-            }
-            HeapObj::Err(x) => {
-                let x = *x;
-                Value::err(self.export_with(x, ex, depth + 1)?)
-            }
-            HeapObj::Some(x) => {
-                let x = *x;
-                Value::some(self.export_with(x, ex, depth + 1)?)
-            }
-            HeapObj::Channel(c) => Value::Channel(c.clone()),
-            HeapObj::Task(t) => Value::Task(t.clone()),
-            HeapObj::Type(t) => Value::Type(t.clone()),
-            HeapObj::Variant(v) => Value::Variant(v.clone()),
-            HeapObj::Free => Value::Null,
-        })
+        Ok(pop(&mut out))
     }
 
-    fn export_cell(&mut self, cell: ObjRef, ex: &mut Exporter, depth: usize) -> Result<Arc<Mutex<Value>>, Ctrl> {
-        if let Some(c) = ex.cells.get(&cell) {
-            return Ok(c.clone());
-        }
-        let fresh = Arc::new(Mutex::new(Value::Null));
-        ex.cells.insert(cell, fresh.clone());
-        let inner = match self.heap.get(cell) {
-            HeapObj::Cell(v) => *v,
-            _ => Val::Null,
+    /// Converts a leaf at once, or schedules a container's children (last
+    /// first, so they finish in order) and then its construction.
+    fn export_visit(&self, v: Val, steps: &mut Vec<ExportStep>, out: &mut Vec<Value>) {
+        let Val::Obj(r) = v else {
+            out.push(scalar(v).unwrap_or_default());
+            return;
         };
-        let v = self.export_with(inner, ex, depth + 1)?;
-        *fresh.lock() = v;
-        Ok(fresh)
+        let children = |steps: &mut Vec<ExportStep>, items: &[Val]| steps.extend(items.iter().rev().map(|v| ExportStep::Visit(*v)));
+        match self.heap.get(r) {
+            HeapObj::Str(s) => out.push(Value::Str(s.clone())),
+            HeapObj::Array(a) => match a.items.iter().map(|v| self.leaf(*v)).collect::<Option<Vec<_>>>() {
+                Some(items) => out.push(Value::array(items)),
+                None => {
+                    steps.push(ExportStep::Array(a.items.len()));
+                    children(steps, &a.items);
+                }
+            },
+            HeapObj::Object(o) => {
+                steps.push(ExportStep::Object(o.tag.clone(), o.fields.keys().cloned().collect()));
+                steps.extend(o.fields.values().rev().map(|v| ExportStep::Visit(*v)));
+            }
+            HeapObj::Closure(c) => {
+                steps.push(ExportStep::Closure { def: c.proto.def, captures: c.upvals.len(), handle: r });
+                steps.extend(c.upvals.iter().rev().map(|cell| ExportStep::Cell(*cell)));
+            }
+            HeapObj::Cell(inner) => steps.push(ExportStep::Visit(*inner)),
+            HeapObj::Enum(e) => {
+                steps.push(ExportStep::Enum(e.enum_name.clone(), e.variant.clone(), e.payload.len()));
+                children(steps, &e.payload);
+            }
+            HeapObj::Ok(x) => steps.extend([ExportStep::Ok, ExportStep::Visit(*x)]),
+            HeapObj::Err(x) => steps.extend([ExportStep::Err, ExportStep::Visit(*x)]),
+            HeapObj::Some(x) => steps.extend([ExportStep::Some, ExportStep::Visit(*x)]),
+            HeapObj::Channel(c) => out.push(Value::Channel(c.clone())),
+            HeapObj::Task(t) => out.push(Value::Task(t.clone())),
+            HeapObj::Type(t) => out.push(Value::Type(t.clone())),
+            HeapObj::Variant(v) => out.push(Value::Variant(v.clone())),
+            HeapObj::Free => out.push(Value::Null),
+        }
+    }
+
+    /// A scalar or a string, converted without the work list.
+    #[inline]
+    fn leaf(&self, v: Val) -> Option<Value> {
+        match v {
+            Val::Obj(r) => match self.heap.get(r) {
+                HeapObj::Str(s) => Some(Value::Str(s.clone())),
+                _ => None,
+            },
+            _ => scalar(v),
+        }
     }
 
     /// A `Value` (a native's result, a received message) in this heap.
     pub(crate) fn import(&mut self, v: &Value) -> Result<Val, Ctrl> {
         let mut cells = HashMap::new();
-        self.import_with(v, &mut cells, 0)
+        self.import_with(v, &mut cells)
     }
 
     /// Imports several values sharing one cell map.
     pub(crate) fn import_all(&mut self, vs: &[Value]) -> Result<Vec<Val>, Ctrl> {
         let mut cells = HashMap::new();
-        vs.iter().map(|v| self.import_with(v, &mut cells, 0)).collect()
+        vs.iter().map(|v| self.import_with(v, &mut cells)).collect()
     }
 
-    fn import_with(&mut self, v: &Value, cells: &mut HashMap<usize, ObjRef>, depth: usize) -> Result<Val, Ctrl> {
-        if depth > MAX_DEPTH {
-            return Err(too_deep());
+    /// Allocation only, no safepoint: the values converted so far need no
+    /// rooting while the work list runs (GC rule 2).
+    fn import_with(&mut self, root: &Value, cells: &mut HashMap<usize, ObjRef>) -> Result<Val, Ctrl> {
+        if let Some(v) = self.import_leaf(root)? {
+            return Ok(v);
         }
-        let obj = match v {
-            Value::Null => return Ok(Val::Null),
-            Value::Bool(b) => return Ok(Val::Bool(*b)),
-            Value::Int(n) => return Ok(Val::Int(*n)),
-            Value::Float(f) => return Ok(Val::Float(*f)),
-            Value::Builtin(n) => return Ok(Val::Native(n)),
-            Value::None => return Ok(Val::None),
-            Value::Str(s) => HeapObj::Str(s.clone()),
-            Value::Array(a) => {
-                let mut items = Vec::with_capacity(a.len());
-                for item in a.iter() {
-                    items.push(self.import_with(item, cells, depth + 1)?);
+        let mut steps = vec![ImportStep::Visit(root.clone())];
+        let mut out: Vec<Val> = Vec::new();
+        while let Some(step) = steps.pop() {
+            let obj = match step {
+                ImportStep::Visit(v) => {
+                    if let Some(leaf) = self.import_leaf(&v)? {
+                        out.push(leaf);
+                    } else {
+                        self.import_visit(v, &mut steps, &mut out)?;
+                    }
+                    continue;
                 }
-                HeapObj::Array(ArrayObj { items, shared: false })
-            }
-            Value::Object(o) => {
-                let mut fields = FieldMap::with_capacity_and_hasher(o.fields.len(), Default::default());
-                for (k, item) in &o.fields {
-                    fields.insert(k.clone(), self.import_with(item, cells, depth + 1)?);
-                }
-                HeapObj::Object(Box::new(ObjectObj { tag: o.tag.clone(), fields, shared: false }))
-            }
-            Value::Func(c) => {
-                let key = Arc::as_ptr(c) as usize;
-                if let Some((_, r)) = self.exported.iter().rev().find(|(k, _)| *k == key) {
-                    return Ok(Val::Obj(*r));
-                }
-                let proto = self
-                    .vm
-                    .proto_of(c.def)
-                    .ok_or_else(|| Ctrl::runtime(format!("internal error: no bytecode for function {}", c.def.name)))?;
-                let mut upvals = Vec::with_capacity(c.captures.len());
-                for cell in c.captures.iter() {
-                    let ck = Arc::as_ptr(cell) as usize;
-                    let r = match cells.get(&ck) {
-                        Some(r) => *r,
+                ImportStep::Cell(cell) => {
+                    let key = Arc::as_ptr(&cell) as usize;
+                    match cells.get(&key) {
+                        Some(r) => out.push(Val::Obj(*r)),
                         None => {
                             let r = self.heap.alloc(HeapObj::Cell(Val::Null))?;
-                            cells.insert(ck, r);
+                            cells.insert(key, r);
+                            out.push(Val::Obj(r));
                             let inner = cell.lock().clone();
-                            let val = self.import_with(&inner, cells, depth + 1)?;
-                            *self.heap.get_mut(r) = HeapObj::Cell(val);
-                            r
+                            steps.push(ImportStep::FillCell(r));
+                            steps.push(ImportStep::Visit(inner));
                         }
-                    };
-                    upvals.push(r);
+                    }
+                    continue;
                 }
-                HeapObj::Closure(Box::new(ClosureObj { proto, upvals: upvals.into_boxed_slice() }))
-            }
-            Value::Enum(e) => {
-                let mut payload = Vec::with_capacity(e.payload.len());
-                for item in e.payload.iter() {
-                    payload.push(self.import_with(item, cells, depth + 1)?);
+                ImportStep::FillCell(r) => {
+                    let v = out.pop().unwrap_or_default();
+                    *self.heap.get_mut(r) = HeapObj::Cell(v);
+                    continue;
                 }
-                HeapObj::Enum(Box::new(EnumObj {
-                    enum_name: e.enum_name.clone(),
-                    variant: e.variant.clone(),
-                    payload: payload.into_boxed_slice(),
-                }))
-            }
-            Value::Ok(x) => HeapObj::Ok(self.import_with(x, cells, depth + 1)?),
-            Value::Err(x) => HeapObj::Err(self.import_with(x, cells, depth + 1)?),
-            Value::Some(x) => HeapObj::Some(self.import_with(x, cells, depth + 1)?),
+                ImportStep::Array(n) => HeapObj::Array(ArrayObj { items: out.split_off(out.len() - n), shared: false }),
+                ImportStep::Object(tag, keys) => {
+                    let values = out.split_off(out.len() - keys.len());
+                    let fields: FieldMap = keys.into_iter().zip(values).collect();
+                    HeapObj::Object(Box::new(ObjectObj { tag, fields, shared: false }))
+                }
+                ImportStep::Closure(proto, n) => {
+                    let upvals = out.split_off(out.len() - n).into_iter().filter_map(|v| v.obj()).collect();
+                    HeapObj::Closure(Box::new(ClosureObj { proto, upvals }))
+                }
+                ImportStep::Enum(enum_name, variant, n) => {
+                    let payload = out.split_off(out.len() - n).into_boxed_slice();
+                    HeapObj::Enum(Box::new(EnumObj { enum_name, variant, payload }))
+                }
+                ImportStep::Ok => HeapObj::Ok(out.pop().unwrap_or_default()),
+                ImportStep::Err => HeapObj::Err(out.pop().unwrap_or_default()),
+                ImportStep::Some => HeapObj::Some(out.pop().unwrap_or_default()),
+            };
+            out.push(Val::Obj(self.heap.alloc(obj)?));
+        }
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// A scalar, a string or a handle-like value, converted at once; `None`
+    /// for containers.
+    #[inline]
+    fn import_leaf(&mut self, v: &Value) -> Result<Option<Val>, Ctrl> {
+        let obj = match v {
+            Value::Null => return Ok(Some(Val::Null)),
+            Value::Bool(b) => return Ok(Some(Val::Bool(*b))),
+            Value::Int(n) => return Ok(Some(Val::Int(*n))),
+            Value::Float(f) => return Ok(Some(Val::Float(*f))),
+            Value::Builtin(n) => return Ok(Some(Val::Native(n))),
+            Value::None => return Ok(Some(Val::None)),
+            Value::Str(s) => HeapObj::Str(s.clone()),
             Value::Channel(c) => HeapObj::Channel(c.clone()),
             Value::Task(t) => HeapObj::Task(t.clone()),
             Value::Type(t) => HeapObj::Type(t.clone()),
             Value::Variant(v) => HeapObj::Variant(v.clone()),
+            Value::Func(c) => {
+                let key = Arc::as_ptr(c) as usize;
+                match self.exported.iter().rev().find(|(k, _)| *k == key) {
+                    Some((_, r)) => return Ok(Some(Val::Obj(*r))),
+                    None => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
         };
-        Ok(Val::Obj(self.heap.alloc(obj)?))
+        Ok(Some(Val::Obj(self.heap.alloc(obj)?)))
     }
+
+    /// Schedules a container's children and then its construction.
+    fn import_visit(&mut self, v: Value, steps: &mut Vec<ImportStep>, out: &mut Vec<Val>) -> Result<(), Ctrl> {
+        let visit_all = |steps: &mut Vec<ImportStep>, items: &[Value]| steps.extend(items.iter().rev().cloned().map(ImportStep::Visit));
+        match &v {
+            Value::Array(a) => {
+                // Flat arrays (the common result of a native) in one go.
+                if a.iter().all(|x| !matches!(x, Value::Array(_) | Value::Object(_) | Value::Func(_) | Value::Enum(_) | Value::Ok(_) | Value::Err(_) | Value::Some(_))) {
+                    let mut items = Vec::with_capacity(a.len());
+                    for x in a.iter() {
+                        items.push(self.import_leaf(x)?.unwrap_or_default());
+                    }
+                    out.push(Val::Obj(self.heap.alloc(HeapObj::Array(ArrayObj { items, shared: false }))?));
+                    return Ok(());
+                }
+                steps.push(ImportStep::Array(a.len()));
+                visit_all(steps, a);
+            }
+            Value::Object(o) => {
+                steps.push(ImportStep::Object(o.tag.clone(), o.fields.keys().cloned().collect()));
+                steps.extend(o.fields.values().rev().cloned().map(ImportStep::Visit));
+            }
+            Value::Func(c) => {
+                let proto = self
+                    .vm
+                    .proto_of(c.def)
+                    .ok_or_else(|| Ctrl::runtime(format!("internal error: no bytecode for function {}", c.def.name)))?;
+                steps.push(ImportStep::Closure(proto, c.captures.len()));
+                steps.extend(c.captures.iter().rev().cloned().map(ImportStep::Cell));
+            }
+            Value::Enum(e) => {
+                steps.push(ImportStep::Enum(e.enum_name.clone(), e.variant.clone(), e.payload.len()));
+                visit_all(steps, &e.payload);
+            }
+            Value::Ok(x) => steps.extend([ImportStep::Ok, ImportStep::Visit((**x).clone())]),
+            Value::Err(x) => steps.extend([ImportStep::Err, ImportStep::Visit((**x).clone())]),
+            Value::Some(x) => steps.extend([ImportStep::Some, ImportStep::Visit((**x).clone())]),
+            _ => out.push(self.import_leaf(&v)?.unwrap_or_default()),
+        }
+        Ok(())
+    }
+}
+
+fn pop(out: &mut Vec<Value>) -> Value {
+    out.pop().unwrap_or_default()
 }
 
 fn scalar(v: Val) -> Option<Value> {

@@ -7,6 +7,7 @@
 //! | `mod.rs` | `Machine`, frames, construction, resuming |
 //! | `dispatch.rs` | the dispatch loop, and nothing else |
 //! | `ops.rs` | opcode handlers too large for the loop |
+//! | `intrinsics.rs` | built-ins answered from the heap without copying |
 //! | `call.rs` | calls, returns, methods, error unwinding |
 //! | `convert.rs` | values between the heap and `Value`s / `Message`s |
 //! | `native_cx.rs` | the native-function interface for built-ins |
@@ -18,6 +19,7 @@ mod access;
 mod call;
 mod convert;
 mod dispatch;
+mod intrinsics;
 mod native_cx;
 mod ops;
 pub mod roots;
@@ -138,6 +140,8 @@ pub struct Machine {
     /// Depth of native → Forge callbacks in progress.
     pub(crate) callbacks: usize,
     pub(crate) instructions: u64,
+    /// Where this task's figures go when it finishes (shared by the run).
+    pub(crate) stats: Arc<crate::vm::stats::VmStats>,
     /// The span of the instruction being executed (for natives).
     pub(crate) span: Span,
     /// Why the task is about to block (set just before `Unwind::Blocked`).
@@ -150,7 +154,7 @@ pub struct Machine {
 }
 
 impl Machine {
-    pub fn new(vm: &'static VmProgram, limits: VmLimits) -> Machine {
+    pub fn new(vm: &'static VmProgram, limits: VmLimits, stats: Arc<crate::vm::stats::VmStats>) -> Machine {
         Machine {
             vm,
             heap: Heap::new(limits.gc_stress, limits.max_heap),
@@ -170,6 +174,7 @@ impl Machine {
             link: None,
             callbacks: 0,
             instructions: 0,
+            stats,
             span: Span::default(),
             pending_wait: None,
             pending_deadline: None,

@@ -84,7 +84,8 @@ impl Machine {
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
-        let body = VmTask::new(self.vm, self.limits, VmEntry::Call { f, args: vals, snapshot }, result.clone(), runtime.clone());
+        let entry = VmEntry::Call { f, args: vals, snapshot };
+        let body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
         let task = runtime.spawn(None, Box::new(body));
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
     }
@@ -205,6 +206,7 @@ impl Machine {
 pub struct VmTask {
     vm: &'static VmProgram,
     limits: VmLimits,
+    stats: Arc<crate::vm::stats::VmStats>,
     machine: Option<Box<Machine>>,
     entry: Option<VmEntry>,
     result: JoinCell<TaskOutcome>,
@@ -215,17 +217,18 @@ impl VmTask {
     pub fn new(
         vm: &'static VmProgram,
         limits: VmLimits,
+        stats: Arc<crate::vm::stats::VmStats>,
         entry: VmEntry,
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
     ) -> VmTask {
-        VmTask { vm, limits, machine: None, entry: Some(entry), result, runtime }
+        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime }
     }
 
     /// Builds the machine on the first run. `Some(outcome)` when the task
     /// finished already (a native called by `spawn f(x)`).
     fn start(&mut self, me: &TaskRef) -> Option<TaskOutcome> {
-        let mut m = Box::new(Machine::new(self.vm, self.limits));
+        let mut m = Box::new(Machine::new(self.vm, self.limits, self.stats.clone()));
         m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone() });
         let started = match self.entry.take() {
             Some(VmEntry::Main) | None => {
@@ -251,6 +254,9 @@ impl VmTask {
             Ok(Some(v)) => Some(finish(&mut m, Ok(v))),
             Err(e) => Some(finish(&mut m, Err(e))),
         };
+        if done.is_some() {
+            m.stats.record(&m.heap.stats, m.instructions);
+        }
         self.machine = Some(m);
         done
     }
@@ -296,6 +302,7 @@ impl Task for VmTask {
                 Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}"))))
             }
         };
+        m.stats.record(&m.heap.stats, m.instructions);
         self.result.complete(outcome);
         self.machine = None;
         RunResult::Finished

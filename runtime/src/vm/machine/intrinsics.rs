@@ -1,0 +1,112 @@
+//! Built-ins the VM answers from its own heap. A native receives its
+//! arguments as `Value`s, and exporting an array copies it: `len(a)` in a
+//! loop over `a` would cost O(n) per call. The functions here take O(1) (or
+//! at worst one pass without copying) and fall back to the native — which
+//! gives the errors — for any argument they do not handle, so behaviour is
+//! the built-in's exactly.
+
+use std::sync::OnceLock;
+
+use super::Machine;
+use crate::builtins::{registry, NativeFn};
+use crate::error::Ctrl;
+use crate::vm::gc::HeapObj;
+use crate::vm::value::Val;
+
+#[derive(Clone, Copy)]
+enum Intrinsic {
+    Len,
+    First,
+    Last,
+    HasKey,
+    Contains,
+    IndexOf,
+    IsEmpty,
+}
+
+/// The natives with an intrinsic, by identity (module functions may reuse
+/// a name, so names are not compared).
+fn table() -> &'static [(usize, Intrinsic)] {
+    static TABLE: OnceLock<Vec<(usize, Intrinsic)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let r = registry();
+        let global = [
+            ("len", Intrinsic::Len),
+            ("first", Intrinsic::First),
+            ("last", Intrinsic::Last),
+            ("has_key", Intrinsic::HasKey),
+            ("contains", Intrinsic::Contains),
+            ("index_of", Intrinsic::IndexOf),
+        ];
+        let mut t: Vec<(usize, Intrinsic)> =
+            global.iter().filter_map(|(name, i)| r.native(name).map(|n| (addr(n), *i))).collect();
+        t.extend(r.method("is_empty").map(|n| (addr(n), Intrinsic::IsEmpty)));
+        t
+    })
+}
+
+fn addr(n: &'static NativeFn) -> usize {
+    n as *const NativeFn as usize
+}
+
+impl Machine {
+    /// The result of native `n` on the `argc` registers from `first`, when an
+    /// intrinsic covers these arguments; `None` to call the native.
+    #[inline]
+    pub(crate) fn intrinsic(&mut self, n: &'static NativeFn, first: usize, argc: usize) -> Option<Result<Val, Ctrl>> {
+        let key = addr(n);
+        let (_, which) = table().iter().find(|(k, _)| *k == key)?;
+        let arg = |i: usize| self.regs[first + i];
+        let obj = |v: Val| match v {
+            Val::Obj(r) => Some(self.heap.get(r)),
+            _ => None,
+        };
+        let r = match (which, argc) {
+            (Intrinsic::Len, 1) => match obj(arg(0))? {
+                HeapObj::Array(a) => Val::Int(a.items.len() as i64),
+                HeapObj::Object(o) => Val::Int(o.fields.len() as i64),
+                HeapObj::Str(s) => Val::Int(s.chars().count() as i64),
+                _ => return None,
+            },
+            (Intrinsic::IsEmpty, 1) => match obj(arg(0))? {
+                HeapObj::Array(a) => Val::Bool(a.items.is_empty()),
+                HeapObj::Object(o) => Val::Bool(o.fields.is_empty()),
+                HeapObj::Str(s) => Val::Bool(s.is_empty()),
+                _ => return None,
+            },
+            (Intrinsic::First, 1) => match obj(arg(0))? {
+                HeapObj::Array(a) => a.items.first().copied().unwrap_or(Val::Null),
+                _ => return None,
+            },
+            (Intrinsic::Last, 1) => match obj(arg(0))? {
+                HeapObj::Array(a) => a.items.last().copied().unwrap_or(Val::Null),
+                _ => return None,
+            },
+            (Intrinsic::HasKey, 2) => match (obj(arg(0))?, obj(arg(1))) {
+                (HeapObj::Object(o), Some(HeapObj::Str(k))) => Val::Bool(o.fields.contains_key(k.as_str())),
+                (HeapObj::Object(_), _) => Val::Bool(false),
+                _ => return None,
+            },
+            (Intrinsic::Contains, 2) => match (obj(arg(0))?, obj(arg(1))) {
+                (HeapObj::Array(a), _) => {
+                    let x = arg(1);
+                    Val::Bool(a.items.iter().any(|y| self.equal(*y, x)))
+                }
+                (HeapObj::Object(o), Some(HeapObj::Str(k))) => Val::Bool(o.fields.contains_key(k.as_str())),
+                (HeapObj::Object(_), _) => Val::Bool(false),
+                _ => return None,
+            },
+            (Intrinsic::IndexOf, 2) => match obj(arg(0))? {
+                HeapObj::Array(a) => {
+                    let x = arg(1);
+                    Val::Int(a.items.iter().position(|y| self.equal(*y, x)).map_or(-1, |i| i as i64))
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        // An element handed out of a shared array may now have two places.
+        self.share(r);
+        Some(Ok(r))
+    }
+}
