@@ -96,6 +96,12 @@ opcodes! {
     JumpIfFalse: AsBx => "if R[A] is falsy then pc += sBx",
     JumpIfTrue: AsBx => "if R[A] is truthy then pc += sBx",
     JumpIfNotLtI: Abc => "if R[A] < sC, skip the next instruction (the Jump taken when the condition is false)",
+    IfEq: Abc => "if R[A] == R[B], skip the next instruction (the Jump taken when the condition is false)",
+    IfNe: Abc => "if R[A] != R[B], skip the next instruction",
+    IfLt: Abc => "if R[A] < R[B], skip the next instruction",
+    IfLe: Abc => "if R[A] <= R[B], skip the next instruction",
+    IfGt: Abc => "if R[A] > R[B], skip the next instruction",
+    IfGe: Abc => "if R[A] >= R[B], skip the next instruction",
     Safepoint: Abc => "spend one reduction; the GC may run here",
 
     // ---- calls
@@ -155,9 +161,10 @@ opcodes! {
     SquadEnd: Abc => "R[A] := the results of the squad's tasks, waiting for all",
 }
 
-/// One encoded instruction.
+/// One encoded instruction. The field is private: only the constructors
+/// below make instructions, which is what makes `op()` sound.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Instr(pub u32);
+pub struct Instr(u32);
 
 impl Instr {
     pub fn abc(op: Op, a: u8, b: u8, c: u8) -> Instr {
@@ -174,10 +181,15 @@ impl Instr {
     }
 
     #[inline(always)]
+    #[allow(unsafe_code)]
     pub fn op(self) -> Op {
-        let b = (self.0 & 0xff) as usize;
-        // The encoder only writes valid opcodes (chunks are built in memory).
-        Op::ALL[b]
+        let b = (self.0 & 0xff) as u8;
+        debug_assert!((b as usize) < Op::ALL.len());
+        // SAFETY: every `Instr` comes from `abc`, `abx` or `asbx` (the field
+        // is private), which store `op as u32` in the low byte; so `b` is the
+        // discriminant of an `Op`, a `repr(u8)` enum numbered 0..ALL.len()
+        // (checked for every opcode by `encoding_round_trips`).
+        unsafe { std::mem::transmute::<u8, Op>(b) }
     }
 
     #[inline(always)]
@@ -248,6 +260,10 @@ mod tests {
         assert!(Op::ALL.len() < 256);
         for (i, op) in Op::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i);
+            assert_eq!(Instr::abc(*op, 255, 255, 255).op(), *op);
+            assert_eq!(Instr::abx(*op, 255, 65535).op(), *op);
+            assert_eq!(Instr::asbx(*op, 255, -MAX_JUMP).op(), *op);
+            assert_eq!(Instr::asbx(*op, 0, MAX_JUMP).with_sbx(-1).op(), *op);
         }
     }
 }

@@ -417,6 +417,24 @@ impl FnCompiler<'_> {
                 return self.jump(Op::Jump, 0);
             }
         }
+        if let ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) =
+            &cond.kind
+        {
+            let test = match op {
+                BinOp::Eq => Op::IfEq,
+                BinOp::Ne => Op::IfNe,
+                BinOp::Lt => Op::IfLt,
+                BinOp::Le => Op::IfLe,
+                BinOp::Gt => Op::IfGt,
+                _ => Op::IfGe,
+            };
+            let mark = self.regs.mark();
+            let ra = self.expr_any(a);
+            let rb = self.expr_any(b);
+            self.with_span(cond.span, |c| c.abc(test, ra, rb, 0));
+            self.regs.release(mark);
+            return self.jump(Op::Jump, 0);
+        }
         let mark = self.regs.mark();
         let r = self.expr_any(cond);
         self.regs.release(mark);
