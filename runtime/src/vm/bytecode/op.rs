@@ -108,7 +108,7 @@ opcodes! {
     Call: Abc => "R[A] := R[A](R[A+1] .. R[A+B])",
     CallMethod: Abc => "R[A] := method K[C] of R[A+1] applied to R[A+2] .. R[A+1+B]",
     CallPlace: Abc => "push/pop (built-in #C) on the value in R[A+1] with B more arguments; result in R[A], R[A+1] updated",
-    Return: Abc => "return R[A]",
+    Return: Abc => "return R[A] (B=1: mark it shared first, it may be held elsewhere)",
     Closure: ABx => "R[A] := a closure of child function #Bx over the current cells",
     Try: Abc => "R[A] := the payload of Ok R[B]; for Err, return R[B] (at top level: error)",
     Must: Abc => "R[A] := must R[B]",

@@ -29,7 +29,7 @@ impl FnCompiler<'_> {
 
     /// Whether `e`'s value may also be held by another place (see "Sharing"
     /// in `mod.rs`): anything but a value the expression built itself.
-    fn is_aliasing(e: &Expr) -> bool {
+    pub(crate) fn is_aliasing(e: &Expr) -> bool {
         !matches!(
             e.kind,
             ExprKind::Null

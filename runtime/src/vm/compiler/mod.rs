@@ -283,6 +283,8 @@ impl<'p> FnCompiler<'p> {
         }
         let body_start = self.here() as u32;
         // Every call passes a safepoint: recursion allocates without loops.
+        // (A call made by the `Call` opcode checks the budget itself and
+        // enters at `body_start + 1`: this instruction must stay first.)
         self.abc(Op::Safepoint, 0, 0, 0);
         let mut cell_params = Vec::new();
         for (i, p) in def.params.iter().enumerate() {

@@ -122,15 +122,19 @@ impl FnCompiler<'_> {
                 }
             }
             StmtKind::Return(v) => {
-                let r = match v {
-                    Some(e) => self.expr_store_any(e),
+                // A local variable's value needs no mark: every other place
+                // that could hold it was marked when it was bound (the
+                // binding rules in mod.rs), and the variable dies here.
+                let (r, share) = match v {
+                    Some(e @ Expr { kind: ExprKind::Var(VarRef { slot: Slot::Local(_), .. }), .. }) => (self.expr_any(e), 0),
+                    Some(e) => (self.expr_any(e), Self::is_aliasing(e) as u8),
                     None => {
                         let t = self.regs.temp();
                         self.abc(Op::LoadNull, t, 0, 0);
-                        t
+                        (t, 0)
                     }
                 };
-                self.abc(Op::Return, r, 0, 0);
+                self.abc(Op::Return, r, share, 0);
             }
             StmtKind::While { cond, body } => {
                 let top = self.here();

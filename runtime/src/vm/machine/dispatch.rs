@@ -61,39 +61,6 @@ fn float_op(op: Op, p: f64, q: f64) -> f64 {
     }
 }
 
-/// The comparison of an `If*`/comparison opcode on Ints or Floats.
-#[inline(always)]
-fn num_compare(op: Op, x: Val, y: Val) -> Option<bool> {
-    let (p, q) = match (x, y) {
-        (Val::Int(p), Val::Int(q)) => {
-            return Some(match op {
-                Op::Lt | Op::IfLt => p < q,
-                Op::Le | Op::IfLe => p <= q,
-                Op::Gt | Op::IfGt => p > q,
-                _ => p >= q,
-            })
-        }
-        (Val::Float(p), Val::Float(q)) => (p, q),
-        _ => return None,
-    };
-    Some(match op {
-        Op::Lt | Op::IfLt => p < q,
-        Op::Le | Op::IfLe => p <= q,
-        Op::Gt | Op::IfGt => p > q,
-        _ => p >= q,
-    })
-}
-
-/// The plain comparison opcode an `If*` opcode tests.
-fn plain(op: Op) -> Op {
-    match op {
-        Op::IfLt => Op::Lt,
-        Op::IfLe => Op::Le,
-        Op::IfGt => Op::Gt,
-        _ => Op::Ge,
-    }
-}
-
 impl Machine {
     // `sync!` resets the instruction count on paths that leave the loop too.
     #[allow(unused_assignments)]
@@ -116,23 +83,20 @@ impl Machine {
                     count = 0;
                 }};
             }
-            // Raises `c` at the current instruction, registers already synced.
+            // Raises `c` at the current instruction: leaves the inner loop
+            // for the one error path below (kept out of the hot code).
+            macro_rules! throw {
+                ($c:expr) => {
+                    break $c
+                };
+            }
+            // Raises `c` after `sync!`: takes the registers back first, so the
+            // error path finds them where every other path leaves them.
             macro_rules! throw_synced {
                 ($c:expr) => {{
-                    self.frames[fi].pc = pc - 1;
-                    match self.unwind($c, stop) {
-                        Ok(Some(exit)) => return Ok(exit),
-                        Ok(None) => continue 'reload,
-                        Err(c) => return Err(c),
-                    }
-                }};
-            }
-            // Raises `c` from an inline handler.
-            macro_rules! throw {
-                ($c:expr) => {{
                     let c = $c;
-                    sync!();
-                    throw_synced!(c)
+                    regs = std::mem::take(&mut self.regs);
+                    break c;
                 }};
             }
             // A handler that does not touch `self.regs`.
@@ -174,7 +138,47 @@ impl Machine {
                 }};
             }
 
-            loop {
+            // `R[A] := R[x] op R[y]`, Ints and Floats inline.
+            macro_rules! arith {
+                ($op:expr, $dst:expr, $x:expr, $y:expr) => {{
+                    // Matched by reference: copying a `Val` out first costs a
+                    // 16-byte store and reload through the stack.
+                    w[$dst] = match (&w[$x], &w[$y]) {
+                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(int_op($op, *p, *q))),
+                        (Val::Float(p), Val::Float(q)) => Val::Float(float_op($op, *p, *q)),
+                        (Val::Int(p), Val::Float(q)) => Val::Float(float_op($op, *p as f64, *q)),
+                        (Val::Float(p), Val::Int(q)) => Val::Float(float_op($op, *p, *q as f64)),
+                        (x, y) => {
+                            let (x, y) = (*x, *y);
+                            cheap!(self.arith($op, x, y))
+                        }
+                    };
+                }};
+            }
+            // The truthiness of `R[x]`, Bools inline.
+            macro_rules! truthy {
+                ($x:expr) => {
+                    match &w[$x] {
+                        Val::Bool(b) => *b,
+                        v => self.truthy(*v),
+                    }
+                };
+            }
+            // `R[x] op R[y]` as a bool, Ints and Floats inline.
+            macro_rules! compare {
+                ($op:expr, $cmp:tt, $x:expr, $y:expr) => {{
+                    match (&w[$x], &w[$y]) {
+                        (Val::Int(p), Val::Int(q)) => p $cmp q,
+                        (Val::Float(p), Val::Float(q)) => p $cmp q,
+                        (x, y) => {
+                            let (x, y) = (*x, *y);
+                            cheap!(self.compare($op, x, y))
+                        }
+                    }
+                }};
+            }
+
+            let error: Ctrl = loop {
                 let ins = code[pc];
                 pc += 1;
                 count += 1;
@@ -214,42 +218,115 @@ impl Machine {
                         let v = w[ins.b()];
                         slow!(self.op_set_cell(base + ins.a(), v))
                     }
-                    Op::Share => self.share(w[ins.a()]),
-                    Op::Unique => slow!(self.op_unique(base + ins.a())),
-                    Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Mod => {
-                        let (x, y) = (w[ins.b()], w[ins.c()]);
-                        w[ins.a()] = match (x, y) {
-                            (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(int_op(ins.op(), p, q))),
-                            (Val::Float(p), Val::Float(q)) => Val::Float(float_op(ins.op(), p, q)),
-                            _ => cheap!(self.arith(ins.op(), x, y)),
-                        };
+                    Op::Share => {
+                        if let Val::Obj(r) = &w[ins.a()] {
+                            let r = *r;
+                            self.share_obj(r);
+                        }
                     }
-                    Op::AddI | Op::SubI => {
-                        let x = w[ins.b()];
-                        let k = if ins.op() == Op::AddI { ins.sc() } else { -ins.sc() };
-                        w[ins.a()] = match x {
-                            Val::Int(p) => match p.checked_add(k) {
+                    Op::Unique => {
+                        // Unshared (the common case): nothing to copy.
+                        let fresh = match &w[ins.a()] {
+                            Val::Obj(r) => match self.heap.get(*r) {
+                                HeapObj::Array(a) => !a.shared,
+                                HeapObj::Object(o) => !o.shared,
+                                _ => true,
+                            },
+                            _ => true,
+                        };
+                        if !fresh {
+                            slow!(self.op_unique(base + ins.a()))
+                        }
+                    }
+                    // In-range Int index on an array, else the general path.
+                    Op::GetIndex => {
+                        let hit = match (&w[ins.b()], &w[ins.c()]) {
+                            (Val::Obj(r), Val::Int(i)) => match self.heap.get(*r) {
+                                HeapObj::Array(a) => usize::try_from(*i).ok().and_then(|i| a.items.get(i)).copied(),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        match hit {
+                            Some(v) => w[ins.a()] = v,
+                            None => frame_op!(self.op_other(proto, fi, base, ins)),
+                        }
+                    }
+                    Op::SetIndex => {
+                        let done = match (&w[ins.a()], &w[ins.b()]) {
+                            (Val::Obj(r), Val::Int(i)) => {
+                                let (r, i, v) = (*r, *i, w[ins.c()]);
+                                match self.heap.get_mut(r) {
+                                    HeapObj::Array(a) => match usize::try_from(i).ok().and_then(|i| a.items.get_mut(i)) {
+                                        Some(slot) => {
+                                            *slot = v;
+                                            true
+                                        }
+                                        None => false,
+                                    },
+                                    _ => false,
+                                }
+                            }
+                            _ => false,
+                        };
+                        if !done {
+                            frame_op!(self.op_other(proto, fi, base, ins))
+                        }
+                    }
+                    Op::GetField => {
+                        let hit = match &w[ins.b()] {
+                            Val::Obj(r) => match self.heap.get(*r) {
+                                HeapObj::Object(o) => o.fields.get(Self::name_const(proto, ins.c()).as_str()).copied(),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        match hit {
+                            Some(v) => w[ins.a()] = v,
+                            None => frame_op!(self.op_other(proto, fi, base, ins)),
+                        }
+                    }
+                    // One arm per operator, so the operator is not decoded twice.
+                    Op::Add => arith!(Op::Add, ins.a(), ins.b(), ins.c()),
+                    Op::Sub => arith!(Op::Sub, ins.a(), ins.b(), ins.c()),
+                    Op::Mul => arith!(Op::Mul, ins.a(), ins.b(), ins.c()),
+                    Op::Div => arith!(Op::Div, ins.a(), ins.b(), ins.c()),
+                    Op::Mod => arith!(Op::Mod, ins.a(), ins.b(), ins.c()),
+                    Op::AddI => {
+                        w[ins.a()] = match &w[ins.b()] {
+                            Val::Int(p) => match p.checked_add(ins.sc()) {
                                 Some(r) => Val::Int(r),
                                 None => throw!(msg::overflow()),
                             },
-                            _ => {
-                                let op = if ins.op() == Op::AddI { Op::Add } else { Op::Sub };
-                                cheap!(self.arith(op, x, Val::Int(ins.sc())))
+                            x => {
+                                let x = *x;
+                                cheap!(self.arith(Op::Add, x, Val::Int(ins.sc())))
+                            }
+                        };
+                    }
+                    Op::SubI => {
+                        w[ins.a()] = match &w[ins.b()] {
+                            Val::Int(p) => match p.checked_sub(ins.sc()) {
+                                Some(r) => Val::Int(r),
+                                None => throw!(msg::overflow()),
+                            },
+                            x => {
+                                let x = *x;
+                                cheap!(self.arith(Op::Sub, x, Val::Int(ins.sc())))
                             }
                         };
                     }
                     Op::Eq | Op::Ne => {
-                        let eq = self.equal(w[ins.b()], w[ins.c()]);
+                        let eq = match (&w[ins.b()], &w[ins.c()]) {
+                            (Val::Int(p), Val::Int(q)) => p == q,
+                            (x, y) => self.equal(*x, *y),
+                        };
                         w[ins.a()] = Val::Bool(eq == (ins.op() == Op::Eq));
                     }
-                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                        let (x, y) = (w[ins.b()], w[ins.c()]);
-                        let r = match num_compare(ins.op(), x, y) {
-                            Some(r) => r,
-                            None => cheap!(self.compare(ins.op(), x, y)),
-                        };
-                        w[ins.a()] = Val::Bool(r);
-                    }
+                    Op::Lt => w[ins.a()] = Val::Bool(compare!(Op::Lt, <, ins.b(), ins.c())),
+                    Op::Le => w[ins.a()] = Val::Bool(compare!(Op::Le, <=, ins.b(), ins.c())),
+                    Op::Gt => w[ins.a()] = Val::Bool(compare!(Op::Gt, >, ins.b(), ins.c())),
+                    Op::Ge => w[ins.a()] = Val::Bool(compare!(Op::Ge, >=, ins.b(), ins.c())),
                     Op::LtI => {
                         let x = w[ins.b()];
                         let r = match x {
@@ -280,36 +357,37 @@ impl Machine {
                     }
                     Op::Jump => pc = (pc as i64 + ins.sbx() as i64) as usize,
                     Op::JumpIfFalse => {
-                        if !self.truthy(w[ins.a()]) {
+                        if !truthy!(ins.a()) {
                             pc = (pc as i64 + ins.sbx() as i64) as usize;
                         }
                     }
                     Op::JumpIfTrue => {
-                        if self.truthy(w[ins.a()]) {
+                        if truthy!(ins.a()) {
                             pc = (pc as i64 + ins.sbx() as i64) as usize;
                         }
                     }
                     Op::JumpIfNotLtI => {
-                        let less = match w[ins.a()] {
-                            Val::Int(p) => p < ins.sc(),
-                            x => cheap!(self.compare(Op::Lt, x, Val::Int(ins.sc()))),
+                        let less = match &w[ins.a()] {
+                            Val::Int(p) => *p < ins.sc(),
+                            x => {
+                                let x = *x;
+                                cheap!(self.compare(Op::Lt, x, Val::Int(ins.sc())))
+                            }
                         };
                         if less {
                             pc += 1;
                         }
                     }
-                    Op::IfLt | Op::IfLe | Op::IfGt | Op::IfGe => {
-                        let (x, y) = (w[ins.a()], w[ins.b()]);
-                        let holds = match num_compare(ins.op(), x, y) {
-                            Some(r) => r,
-                            None => cheap!(self.compare(plain(ins.op()), x, y)),
-                        };
-                        if holds {
-                            pc += 1;
-                        }
-                    }
+                    Op::IfLt => pc += compare!(Op::Lt, <, ins.a(), ins.b()) as usize,
+                    Op::IfLe => pc += compare!(Op::Le, <=, ins.a(), ins.b()) as usize,
+                    Op::IfGt => pc += compare!(Op::Gt, >, ins.a(), ins.b()) as usize,
+                    Op::IfGe => pc += compare!(Op::Ge, >=, ins.a(), ins.b()) as usize,
                     Op::IfEq | Op::IfNe => {
-                        if self.equal(w[ins.a()], w[ins.b()]) == (ins.op() == Op::IfEq) {
+                        let eq = match (&w[ins.a()], &w[ins.b()]) {
+                            (Val::Int(p), Val::Int(q)) => p == q,
+                            (x, y) => self.equal(*x, *y),
+                        };
+                        if eq == (ins.op() == Op::IfEq) {
                             pc += 1;
                         }
                     }
@@ -326,11 +404,18 @@ impl Machine {
                     Op::Call => {
                         // A closure called with all its parameters: the new
                         // frame is entered without leaving the loop.
-                        if let Val::Obj(r) = w[ins.a()] {
+                        if let Val::Obj(r) = &w[ins.a()] {
+                            let r = *r;
                             if let HeapObj::Closure(c) = self.heap.get(r) {
                                 let callee = c.proto;
                                 let argc = ins.b();
-                                if argc == callee.nparams as usize && fi + 1 < self.limits.max_depth {
+                                self.budget -= 1;
+                                let due = self.budget == 0 || self.heap.should_collect();
+                                if due {
+                                    // The callee's entry safepoint will run.
+                                    self.budget += 1;
+                                }
+                                if !due && argc == callee.nparams as usize && fi + 1 < self.limits.max_depth {
                                     self.frames[fi].pc = pc;
                                     let new_base = base + ins.a() + 1;
                                     // The callee may change its parameters: they must not
@@ -345,7 +430,7 @@ impl Machine {
                                     regs[new_base + argc..new_base + nregs + 1].fill(Val::Null);
                                     self.frames.push(Frame {
                                         proto: callee,
-                                        pc: callee.body_start as usize,
+                                        pc: callee.body_start as usize + 1,
                                         base: new_base,
                                         closure: Some(r),
                                         ret: base + ins.a(),
@@ -355,7 +440,8 @@ impl Machine {
                                     proto = callee;
                                     base = new_base;
                                     code = &proto.code[..];
-                                    pc = callee.body_start as usize;
+                                    // The entry `Safepoint` is skipped: its check was made above.
+                                    pc = callee.body_start as usize + 1;
                                     w = window(&mut regs, base);
                                     continue;
                                 }
@@ -366,11 +452,17 @@ impl Machine {
                     Op::CallMethod => frame_op!(self.op_call_method(proto, base + ins.a(), ins.b(), ins.c())),
                     Op::CallPlace => frame_op!(self.op_call_place(proto, base + ins.a(), ins.b(), ins.c())),
                     Op::Return => {
+                        if ins.b() == 1 {
+                            if let Val::Obj(r) = &w[ins.a()] {
+                                let r = *r;
+                                self.share_obj(r);
+                            }
+                        }
                         let v = w[ins.a()];
                         // Back to a caller in this run, without leaving the loop.
                         if fi > stop
                             && matches!(self.frames[fi].kind, FrameKind::Call)
-                            && self.squads.iter().all(|s| s.frame < fi)
+                            && (self.squads.is_empty() || self.squads.iter().all(|s| s.frame < fi))
                         {
                             let done = self.frames.pop().expect("running frame");
                             regs[done.ret] = v;
@@ -404,6 +496,13 @@ impl Machine {
                     }
                     _ => frame_op!(self.op_other(proto, fi, base, ins)),
                 }
+            };
+            sync!();
+            self.frames[fi].pc = pc - 1;
+            match self.unwind(error, stop) {
+                Ok(Some(exit)) => return Ok(exit),
+                Ok(None) => continue 'reload,
+                Err(c) => return Err(c),
             }
         }
     }

@@ -117,11 +117,16 @@ impl Machine {
     #[inline]
     pub(crate) fn share(&mut self, v: Val) {
         if let Val::Obj(r) = v {
-            match self.heap.get_mut(r) {
-                HeapObj::Array(a) => a.shared = true,
-                HeapObj::Object(o) => o.shared = true,
-                _ => {}
-            }
+            self.share_obj(r);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn share_obj(&mut self, r: ObjRef) {
+        match self.heap.get_mut(r) {
+            HeapObj::Array(a) => a.shared = true,
+            HeapObj::Object(o) => o.shared = true,
+            _ => {}
         }
     }
 
