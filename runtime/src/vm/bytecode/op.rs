@@ -76,6 +76,11 @@ opcodes! {
     Mul: Abc => "R[A] := R[B] * R[C]",
     Div: Abc => "R[A] := R[B] / R[C]",
     Mod: Abc => "R[A] := R[B] % R[C]",
+    AddK: Abc => "R[A] := R[B] + K[C] (a number)",
+    SubK: Abc => "R[A] := R[B] - K[C] (a number)",
+    MulK: Abc => "R[A] := R[B] * K[C] (a number)",
+    DivK: Abc => "R[A] := R[B] / K[C] (a number)",
+    ModK: Abc => "R[A] := R[B] % K[C] (a number)",
     AddI: Abc => "R[A] := R[B] + sC",
     SubI: Abc => "R[A] := R[B] - sC",
     Eq: Abc => "R[A] := R[B] == R[C]",
@@ -102,6 +107,7 @@ opcodes! {
     IfLe: Abc => "if R[A] <= R[B], skip the next instruction",
     IfGt: Abc => "if R[A] > R[B], skip the next instruction",
     IfGe: Abc => "if R[A] >= R[B], skip the next instruction",
+    Loop: AsBx => "pc += sBx, then spend one reduction; the GC may run here (a loop's back edge)",
     Safepoint: Abc => "spend one reduction; the GC may run here",
 
     // ---- calls

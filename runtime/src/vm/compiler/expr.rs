@@ -313,6 +313,27 @@ impl FnCompiler<'_> {
                 return;
             }
         }
+        // A number literal on the right: one instruction, no load.
+        let k_op = match op {
+            BinOp::Add => Some(Op::AddK),
+            BinOp::Sub => Some(Op::SubK),
+            BinOp::Mul => Some(Op::MulK),
+            BinOp::Div => Some(Op::DivK),
+            BinOp::Mod => Some(Op::ModK),
+            _ => None,
+        };
+        if let Some(k_op) = k_op {
+            let k = match b.kind {
+                ExprKind::Int(n) => Some(self.k_int(n)),
+                ExprKind::Float(f) => Some(self.k_float(f)),
+                _ => None,
+            };
+            if let Some(k) = k.filter(|k| *k <= u8::MAX as u16) {
+                let ra = self.expr_any(a);
+                self.abc(k_op, dst, ra, k as u8);
+                return;
+            }
+        }
         let ra = self.expr_any(a);
         let rb = self.expr_any(b);
         let op = match op {

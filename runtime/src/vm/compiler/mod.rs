@@ -203,8 +203,10 @@ impl<'p> FnCompiler<'p> {
     }
 
     /// A backward jump to `target`.
+    /// The back edge of a loop: a jump that is also the loop's safepoint
+    /// (every iteration passes it, so a loop can be preempted and collected).
     pub(crate) fn jump_back(&mut self, target: usize) {
-        let hole = self.jump(Op::Jump, 0);
+        let hole = self.jump(Op::Loop, 0);
         self.patch_to(hole, target);
     }
 

@@ -138,7 +138,6 @@ impl FnCompiler<'_> {
             }
             StmtKind::While { cond, body } => {
                 let top = self.here();
-                self.abc(Op::Safepoint, 0, 0, 0);
                 let exit = self.cond_jump(cond);
                 self.loop_body(body, top);
                 self.patch_here(exit);
@@ -146,7 +145,6 @@ impl FnCompiler<'_> {
             }
             StmtKind::Loop(body) => {
                 let top = self.here();
-                self.abc(Op::Safepoint, 0, 0, 0);
                 self.loop_body(body, top);
                 self.finish_loop();
             }
@@ -156,7 +154,6 @@ impl FnCompiler<'_> {
                 let n = self.expr_any(count);
                 self.abc(Op::IterInit, it, n, 1);
                 let top = self.here();
-                self.abc(Op::Safepoint, 0, 0, 0);
                 self.abc(Op::IterNext, it, 0, 0);
                 let exit = self.jump(Op::Jump, 0);
                 self.loop_body(body, top);
@@ -327,11 +324,13 @@ impl FnCompiler<'_> {
     fn loop_body(&mut self, body: &'static Block, top: usize) {
         self.loops.push(LoopCtx { breaks: Vec::new(), continues: Vec::new() });
         self.block_value(body, None);
+        // `continue` goes through the back edge too: it is the loop's safepoint.
+        let back = self.here();
         self.jump_back(top);
         let ctx = self.loops.last_mut().expect("pushed above");
         let continues = std::mem::take(&mut ctx.continues);
         for c in continues {
-            self.patch_to(c, top);
+            self.patch_to(c, back);
         }
     }
 
@@ -358,7 +357,6 @@ impl FnCompiler<'_> {
             self.expr_to(hi, c + 1);
             self.with_span(iter.span, |cc| cc.abc(Op::ForRangePrep, c, 0, 0));
             let top = self.here();
-            self.abc(Op::Safepoint, 0, 0, 0);
             self.abc(Op::Lt, c + 2, c, c + 1);
             let exit = self.jump(Op::JumpIfFalse, c + 2);
             self.bind_reg(first, c);
@@ -380,7 +378,6 @@ impl FnCompiler<'_> {
         let src = self.expr_any(iter);
         self.with_span(iter.span, |c| c.abc(Op::IterInit, it, src, 0));
         let top = self.here();
-        self.abc(Op::Safepoint, 0, 0, 0);
         self.with_span(iter.span, |c| c.abc(Op::IterNext, it, 0, second.is_some() as u8));
         let exit = self.jump(Op::Jump, 0);
         match second {

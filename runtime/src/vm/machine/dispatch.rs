@@ -20,6 +20,7 @@
 use super::{Exit, Frame, FrameKind, Machine};
 use crate::vm::gc::HeapObj;
 use crate::error::{msg, Ctrl};
+use crate::vm::bytecode::chunk::Const;
 use crate::vm::bytecode::op::Op;
 use crate::vm::value::Val;
 
@@ -151,6 +152,27 @@ impl Machine {
                         (x, y) => {
                             let (x, y) = (*x, *y);
                             cheap!(self.arith($op, x, y))
+                        }
+                    };
+                }};
+            }
+            // `R[A] := R[B] op K[C]` for a number constant.
+            macro_rules! arith_k {
+                ($op:expr, $ins:expr) => {{
+                    let ins = $ins;
+                    let k = match &proto.consts[ins.c()] {
+                        Const::Int(n) => Val::Int(*n),
+                        Const::Float(f) => Val::Float(*f),
+                        Const::Str(_) => Val::Null,
+                    };
+                    w[ins.a()] = match (&w[ins.b()], &k) {
+                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(int_op($op, *p, *q))),
+                        (Val::Float(p), Val::Float(q)) => Val::Float(float_op($op, *p, *q)),
+                        (Val::Int(p), Val::Float(q)) => Val::Float(float_op($op, *p as f64, *q)),
+                        (Val::Float(p), Val::Int(q)) => Val::Float(float_op($op, *p, *q as f64)),
+                        (x, _) => {
+                            let x = *x;
+                            cheap!(self.arith($op, x, k))
                         }
                     };
                 }};
@@ -292,6 +314,11 @@ impl Machine {
                     Op::Mul => arith!(Op::Mul, ins.a(), ins.b(), ins.c()),
                     Op::Div => arith!(Op::Div, ins.a(), ins.b(), ins.c()),
                     Op::Mod => arith!(Op::Mod, ins.a(), ins.b(), ins.c()),
+                    Op::AddK => arith_k!(Op::Add, ins),
+                    Op::SubK => arith_k!(Op::Sub, ins),
+                    Op::MulK => arith_k!(Op::Mul, ins),
+                    Op::DivK => arith_k!(Op::Div, ins),
+                    Op::ModK => arith_k!(Op::Mod, ins),
                     Op::AddI => {
                         w[ins.a()] = match &w[ins.b()] {
                             Val::Int(p) => match p.checked_add(ins.sc()) {
@@ -391,6 +418,19 @@ impl Machine {
                             pc += 1;
                         }
                     }
+                    Op::Loop => {
+                        let target = (pc as i64 + ins.sbx() as i64) as usize;
+                        self.budget -= 1;
+                        if self.budget == 0 || self.heap.should_collect() {
+                            // Resumed at the loop's top; an error is located here.
+                            self.frames[fi].pc = target;
+                            if let Some(exit) = slow!(self.safepoint()) {
+                                sync!();
+                                return Ok(exit);
+                            }
+                        }
+                        pc = target;
+                    }
                     Op::Safepoint => {
                         self.budget -= 1;
                         if self.budget == 0 || self.heap.should_collect() {
@@ -421,7 +461,9 @@ impl Machine {
                                     // The callee may change its parameters: they must not
                                     // show through the caller's variables.
                                     for v in &regs[new_base..new_base + argc] {
-                                        self.share(*v);
+                                        if let Val::Obj(r) = v {
+                                            self.share_obj(*r);
+                                        }
                                     }
                                     let nregs = callee.nregs as usize;
                                     if regs.len() < new_base + WINDOW {
