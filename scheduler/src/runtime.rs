@@ -110,7 +110,14 @@ struct LocalQueue {
     owner: *const Shared,
     queue: Worker<TaskRef>,
     index: usize,
+    /// Tasks taken so far, for the periodic look at the injector.
+    ticks: std::cell::Cell<u32>,
 }
+
+/// Every this many tasks a worker takes from the shared injector first, so
+/// tasks woken from outside the workers (timers, I/O, the main thread) are
+/// not starved by tasks that keep yielding back to the local queue.
+const INJECTOR_INTERVAL: u32 = 61;
 
 /// Pushes onto this thread's worker queue if it belongs to `shared`.
 #[inline(never)]
@@ -276,7 +283,7 @@ impl Shared {
             return;
         }
         self.registered.fetch_add(1, Ordering::AcqRel);
-        LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue { owner: Arc::as_ptr(self), queue, index }));
+        LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue { owner: Arc::as_ptr(self), queue, index, ticks: std::cell::Cell::new(0) }));
         tracing::debug!(target: names::SCHED, event = names::event::WORKER_START, worker.index = index);
         loop {
             // Once the main task is done, tasks still alive are abandoned
@@ -302,6 +309,17 @@ impl Shared {
         LOCAL.with(|l| {
             let l = l.borrow();
             let local = l.as_ref()?;
+            let tick = local.ticks.get().wrapping_add(1);
+            local.ticks.set(tick);
+            if tick % INJECTOR_INTERVAL == 0 {
+                loop {
+                    match self.injector.steal() {
+                        Steal::Success(t) => return Some(t),
+                        Steal::Retry => continue,
+                        Steal::Empty => break,
+                    }
+                }
+            }
             if let Some(t) = local.queue.pop() {
                 return Some(t);
             }

@@ -188,7 +188,15 @@ impl Machine {
                     self.regs[a + 1] = r;
                     return self.op_call(a, argc + 1, true);
                 }
+                // A module function: a native is called on the arguments in
+                // place, because a blocking one (`time.sleep`) re-runs this
+                // instruction when it resumes and must find them unchanged.
                 None => {
+                    if let Val::Native(n) = f {
+                        let v = self.call_native(n, a + 2, argc)?;
+                        self.regs[a] = v;
+                        return Ok(false);
+                    }
                     self.regs.copy_within(a + 2..a + 2 + argc, a + 1);
                     return self.op_call(a, argc, true);
                 }
