@@ -24,6 +24,8 @@ mod native_cx;
 mod ops;
 pub mod roots;
 pub mod tasks;
+#[cfg(test)]
+mod tests;
 mod types;
 
 use std::sync::Arc;
