@@ -33,4 +33,4 @@ pub use channel::{Channel, RecvPoll, SendPoll};
 pub use join::JoinCell;
 pub use runtime::{DeadlockReport, Runtime, RuntimeConfig};
 pub use task::{RunResult, Task, TaskId, TaskRef};
-pub use wait::{WaitKind, WaitReason};
+pub use wait::{Site, SiteNames, WaitKind, WaitReason};

@@ -1,7 +1,6 @@
 //! What a blocked task waits on. Shown in deadlock reports and task dumps.
 
 use std::fmt;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitKind {
@@ -32,11 +31,51 @@ impl WaitKind {
     }
 }
 
+/// Turns a compact source position into text. Tasks block far more often
+/// than anyone reads a report, so a wait records a `Site` (two words, no
+/// allocation) and the text is made only for deadlock reports and dumps.
+pub trait SiteNames: Send + Sync {
+    fn describe(&self, pos: u64) -> String;
+}
+
+/// Where a task blocked: a position that `names` can describe.
+#[derive(Clone, Copy)]
+pub struct Site {
+    names: &'static dyn SiteNames,
+    pos: u64,
+}
+
+impl Site {
+    pub fn new(names: &'static dyn SiteNames, pos: u64) -> Site {
+        Site { names, pos }
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names.describe(self.pos))
+    }
+}
+
+impl fmt::Debug for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Site({self})")
+    }
+}
+
+impl PartialEq for Site {
+    fn eq(&self, other: &Site) -> bool {
+        self.pos == other.pos && std::ptr::addr_eq(self.names, other.names)
+    }
+}
+
+impl Eq for Site {}
+
 /// A wait kind and, when known, the source location of the blocking call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WaitReason {
     pub kind: WaitKind,
-    pub at: Option<Arc<str>>,
+    pub at: Option<Site>,
 }
 
 impl WaitReason {

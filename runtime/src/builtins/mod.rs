@@ -31,7 +31,7 @@ pub mod string;
 pub mod testing;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::task::Waker;
 
 use arcstr::ArcStr;
@@ -79,7 +79,7 @@ pub trait NativeCx {
     /// The scheduler (timers, spawning).
     fn runtime(&self) -> &scheduler::Runtime;
     /// `file:line:col` of the call being run, for wait reasons.
-    fn location(&self) -> Option<Arc<str>>;
+    fn location(&self) -> Option<scheduler::Site>;
     /// Whether `value` answers method `name` (for `satisfies`).
     fn has_method(&self, value: &Value, name: &str) -> bool;
     /// The program's command-line arguments (`io.args()`).

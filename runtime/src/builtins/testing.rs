@@ -34,7 +34,7 @@ impl NativeCx for TestCx {
     fn runtime(&self) -> &scheduler::Runtime {
         &self.runtime
     }
-    fn location(&self) -> Option<Arc<str>> {
+    fn location(&self) -> Option<scheduler::Site> {
         None
     }
     fn has_method(&self, _value: &Value, _name: &str) -> bool {

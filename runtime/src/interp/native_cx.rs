@@ -1,6 +1,5 @@
 //! The interpreter's side of the native-function interface.
 
-use std::sync::Arc;
 use std::task::Waker;
 
 use super::Interp;
@@ -28,8 +27,8 @@ impl NativeCx for Interp<'_> {
         self.host.runtime()
     }
 
-    fn location(&self) -> Option<Arc<str>> {
-        Some(Arc::from(self.location(self.native_span)))
+    fn location(&self) -> Option<scheduler::Site> {
+        Some(self.program.sources.site(self.native_span))
     }
 
     fn has_method(&self, value: &Value, name: &str) -> bool {

@@ -127,7 +127,7 @@ impl Interp<'_> {
     }
 
     fn wait_reason(&self, kind: WaitKind, span: Span) -> WaitReason {
-        WaitReason { kind, at: Some(Arc::from(self.location(span))) }
+        WaitReason { kind, at: Some(self.program.sources.site(span)) }
     }
 
     /// Parks until woken; cancellation surfaces here.

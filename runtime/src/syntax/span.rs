@@ -86,4 +86,16 @@ impl SourceMap {
         let (line, col) = file.line_col(span.start as usize);
         format!("{}:{}:{}", file.name, line, col)
     }
+
+    /// A span's start as a wait site, described only if a report needs it.
+    pub fn site(&'static self, span: Span) -> scheduler::Site {
+        scheduler::Site::new(self, (span.file.0 as u64) << 32 | span.start as u64)
+    }
+}
+
+impl scheduler::SiteNames for SourceMap {
+    fn describe(&self, pos: u64) -> String {
+        let start = pos as u32;
+        self.location(Span { file: FileId((pos >> 32) as u32), start, end: start })
+    }
 }

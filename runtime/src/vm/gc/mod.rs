@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `heap.rs` | the object table, allocation, the free list, sizes, limits |
 //! | `trace.rs` | marking (an explicit work list) and sweeping |
-//! | `roots.rs` | the one list of roots of a task's heap |
+//! | `../machine/roots.rs` | the one list of roots of a task's heap (it reads the machine's fields) |
 //!
 //! Rules, cited by number elsewhere:
 //! 1. An `ObjRef` never leaves its heap. A value that crosses to another

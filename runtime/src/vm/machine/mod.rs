@@ -192,9 +192,12 @@ impl Machine {
         self.frames.push(Frame { proto, pc: 0, base: 0, closure: None, ret: proto.nregs as usize, kind: FrameKind::Call });
     }
 
-    /// The `file:line:col` of a span.
-    pub(crate) fn location(&self, span: Span) -> String {
-        self.vm.program.sources.location(span)
+    /// Gives back memory a parked task does not need: the register window
+    /// beyond the running frame (the dispatch loop grows it again on resume).
+    pub(crate) fn compact(&mut self) {
+        let top = self.frames.last().map_or(0, |f| f.base + f.proto.nregs as usize + 1);
+        self.regs.truncate(top);
+        self.regs.shrink_to_fit();
     }
 
     pub fn heap_stats(&self) -> crate::vm::gc::HeapStats {

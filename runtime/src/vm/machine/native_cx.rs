@@ -3,7 +3,6 @@
 //! error, the machine suspends the task with the call's `pc` saved, and the
 //! native runs again when the task is woken.
 
-use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -38,8 +37,8 @@ impl NativeCx for Machine {
         &self.link.as_ref().expect("natives run inside a task").runtime
     }
 
-    fn location(&self) -> Option<Arc<str>> {
-        Some(Arc::from(self.location(self.span)))
+    fn location(&self) -> Option<scheduler::Site> {
+        Some(self.vm.program.sources.site(self.span))
     }
 
     fn has_method(&self, value: &Value, name: &str) -> bool {

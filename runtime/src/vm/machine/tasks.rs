@@ -124,7 +124,7 @@ impl Machine {
     }
 
     fn block(&mut self, kind: WaitKind) -> Ctrl {
-        self.pending_wait = Some(WaitReason { kind, at: Some(Arc::from(self.location(self.span))) });
+        self.pending_wait = Some(WaitReason { kind, at: Some(self.vm.program.sources.site(self.span)) });
         Ctrl::new(Unwind::Blocked)
     }
 
@@ -290,7 +290,10 @@ impl Task for VmTask {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.run(0)));
         let outcome = match r {
             Ok(Ok(Exit::Yielded)) => return RunResult::Yielded,
-            Ok(Ok(Exit::Blocked(reason))) => return RunResult::Blocked(reason),
+            Ok(Ok(Exit::Blocked(reason))) => {
+                m.compact();
+                return RunResult::Blocked(reason);
+            }
             Ok(Ok(Exit::Returned(v))) => finish(m, Ok(v)),
             Ok(Err(c)) => finish(m, Err(c)),
             Err(panic) => {
