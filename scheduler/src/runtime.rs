@@ -73,6 +73,13 @@ pub(crate) struct Shared {
     injector: Injector<TaskRef>,
     /// One slot per possible worker, filled when the worker starts.
     stealers: Box<[OnceLock<Stealer<TaskRef>>]>,
+    /// Per worker: the task its running task woke last. It runs next on
+    /// that worker (a message's receiver runs where the message is, hot in
+    /// cache, and a ping-pong pair stays on one worker); other workers take
+    /// it only when they have nothing else.
+    lifo: Box<[Mutex<Option<TaskRef>>]>,
+    /// Filled LIFO slots, so idle workers can look without taking locks.
+    lifo_filled: AtomicUsize,
     /// Workers whose stealer is in `stealers`.
     registered: AtomicUsize,
     /// Workers looking for work before they park; a push needs to wake a
@@ -112,12 +119,46 @@ struct LocalQueue {
     index: usize,
     /// Tasks taken so far, for the periodic look at the injector.
     ticks: std::cell::Cell<u32>,
+    /// Tasks taken from the LIFO slot in a row.
+    lifo_streak: std::cell::Cell<u32>,
 }
+
+/// After this many tasks in a row from the LIFO slot, the next one goes to
+/// the back of the queue: two tasks waking each other must not starve the
+/// rest of the queue.
+const MAX_LIFO_STREAK: u32 = 3;
 
 /// Every this many tasks a worker takes from the shared injector first, so
 /// tasks woken from outside the workers (timers, I/O, the main thread) are
 /// not starved by tasks that keep yielding back to the local queue.
 const INJECTOR_INTERVAL: u32 = 61;
+
+/// Puts a woken task in this thread's worker LIFO slot if the worker
+/// belongs to `shared`; the task it displaces goes to the worker's queue.
+/// `Ok(true)` when the queue received a task (others may steal it).
+#[inline(never)]
+fn try_push_lifo(shared: &Shared, task: TaskRef) -> Result<bool, TaskRef> {
+    LOCAL.with(|l| match &*l.borrow() {
+        Some(local) if std::ptr::eq(local.owner, shared) => {
+            let displaced = {
+                let mut slot = shared.lifo[local.index].lock();
+                let displaced = slot.replace(task);
+                if displaced.is_none() {
+                    shared.lifo_filled.fetch_add(1, Ordering::SeqCst);
+                }
+                displaced
+            };
+            match displaced {
+                Some(t) => {
+                    local.queue.push(t);
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        }
+        _ => Err(task),
+    })
+}
 
 /// Pushes onto this thread's worker queue if it belongs to `shared`.
 #[inline(never)]
@@ -136,6 +177,8 @@ impl Runtime {
         let shared = Arc::new_cyclic(|weak: &Weak<Shared>| Shared {
             injector: Injector::new(),
             stealers: (0..config.workers.max(1)).map(|_| OnceLock::new()).collect(),
+            lifo: (0..config.workers.max(1)).map(|_| Mutex::new(None)).collect(),
+            lifo_filled: AtomicUsize::new(0),
             registered: AtomicUsize::new(0),
             spinning: AtomicUsize::new(0),
             sleep: Mutex::new(()),
@@ -247,6 +290,24 @@ impl Shared {
         if let Err(task) = try_push_local(self, task) {
             self.injector.push(task);
         }
+        self.wake_one_if_idle();
+    }
+
+    /// Queues a task woken by a message or a finished task. On a worker it
+    /// takes the LIFO slot, without waking anyone: this worker runs it as
+    /// soon as the waker blocks or yields.
+    pub(crate) fn push_woken(&self, task: TaskRef) {
+        match try_push_lifo(self, task) {
+            Ok(false) => {}
+            Ok(true) => self.wake_one_if_idle(),
+            Err(task) => {
+                self.injector.push(task);
+                self.wake_one_if_idle();
+            }
+        }
+    }
+
+    fn wake_one_if_idle(&self) {
         fence(Ordering::SeqCst);
         if self.spinning.load(Ordering::SeqCst) == 0 && self.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = self.sleep.lock();
@@ -283,7 +344,13 @@ impl Shared {
             return;
         }
         self.registered.fetch_add(1, Ordering::AcqRel);
-        LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue { owner: Arc::as_ptr(self), queue, index, ticks: std::cell::Cell::new(0) }));
+        LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue {
+            owner: Arc::as_ptr(self),
+            queue,
+            index,
+            ticks: std::cell::Cell::new(0),
+            lifo_streak: std::cell::Cell::new(0),
+        }));
         tracing::debug!(target: names::SCHED, event = names::event::WORKER_START, worker.index = index);
         loop {
             // Once the main task is done, tasks still alive are abandoned
@@ -298,6 +365,9 @@ impl Shared {
         }
         LOCAL.with(|l| {
             if let Some(local) = l.borrow_mut().take() {
+                if let Some(t) = self.take_lifo(local.index) {
+                    self.injector.push(t);
+                }
                 while let Some(t) = local.queue.pop() {
                     self.injector.push(t);
                 }
@@ -320,6 +390,16 @@ impl Shared {
                     }
                 }
             }
+            let lifo = self.take_lifo(local.index);
+            if let Some(t) = lifo {
+                let streak = local.lifo_streak.get() + 1;
+                if streak <= MAX_LIFO_STREAK {
+                    local.lifo_streak.set(streak);
+                    return Some(t);
+                }
+                local.queue.push(t);
+            }
+            local.lifo_streak.set(0);
             if let Some(t) = local.queue.pop() {
                 return Some(t);
             }
@@ -351,13 +431,38 @@ impl Shared {
                         }
                     }
                 }
+                // Last resort: a task waiting in another worker's LIFO slot
+                // (that worker is busy with a long task).
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    if i != local.index {
+                        if let Some(t) = self.take_lifo(i) {
+                            self.steals.fetch_add(1, Ordering::Relaxed);
+                            return Some(t);
+                        }
+                    }
+                }
             }
             None
         })
     }
 
     fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
+        !self.injector.is_empty()
+            || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
+            || self.lifo_filled.load(Ordering::SeqCst) > 0
+    }
+
+    fn take_lifo(&self, worker: usize) -> Option<TaskRef> {
+        if self.lifo_filled.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let mut slot = self.lifo[worker].lock();
+        let t = slot.take();
+        if t.is_some() {
+            self.lifo_filled.fetch_sub(1, Ordering::SeqCst);
+        }
+        t
     }
 
     fn run_task(&self, task: TaskRef) {

@@ -136,7 +136,7 @@ impl TaskCell {
                     if next == SCHEDULED {
                         trace_wake(self.id);
                         if let Some(shared) = self.shared.upgrade() {
-                            shared.push(self);
+                            shared.push_woken(self);
                         }
                     }
                     return;
