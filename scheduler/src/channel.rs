@@ -202,11 +202,15 @@ impl<T> Channel<T> {
     /// wake, should call [`Channel::pass_wake`] so no other waiter misses it.
     pub fn unregister(&self, id: WaiterId) -> bool {
         let mut st = self.state.lock();
-        if let Some(i) = st.receivers.iter().position(|w| w.id == id.0) {
+        // Ids grow with every registration and removals keep the order, so
+        // both queues are sorted: a woken task's check (the common case,
+        // with the id already gone) costs O(log n), not a scan of every
+        // parked task.
+        if let Ok(i) = st.receivers.binary_search_by_key(&id.0, |w| w.id) {
             st.receivers.remove(i);
             return true;
         }
-        if let Some(i) = st.senders.iter().position(|w| w.id == id.0) {
+        if let Ok(i) = st.senders.binary_search_by_key(&id.0, |w| w.id) {
             st.senders.remove(i);
             return true;
         }
@@ -279,6 +283,27 @@ mod tests {
         assert_eq!(rcount.0.load(Ordering::SeqCst), 1);
         assert!(matches!(ch.poll_recv(&rw), RecvPoll::Closed));
         assert!(matches!(ch.poll_send(3, &w), SendPoll::Closed(3)));
+    }
+
+    #[test]
+    fn unregister_finds_any_waiter_among_many() {
+        let ch = Channel::<i32>::new(1);
+        let (_, w) = waker();
+        let ids: Vec<WaiterId> = (0..100)
+            .map(|_| match ch.poll_recv(&w) {
+                RecvPoll::Pending(id) => id,
+                _ => panic!("empty channel"),
+            })
+            .collect();
+        // Wake (and so remove) the first; withdraw every third of the rest.
+        ch.try_send(1).unwrap();
+        assert!(!ch.unregister(ids[0]), "already woken");
+        for id in ids.iter().skip(1).step_by(3) {
+            assert!(ch.unregister(*id));
+            assert!(!ch.unregister(*id));
+        }
+        let left = ids.iter().skip(1).filter(|id| ch.unregister(**id)).count();
+        assert_eq!(left, 99 - 33);
     }
 
     #[test]

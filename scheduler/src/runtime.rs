@@ -124,8 +124,8 @@ struct LocalQueue {
 }
 
 /// After this many tasks in a row from the LIFO slot, the next one goes to
-/// the back of the queue: two tasks waking each other must not starve the
-/// rest of the queue.
+/// the back of the queue when the queue holds others: two tasks waking each
+/// other must not starve the rest of the queue.
 const MAX_LIFO_STREAK: u32 = 3;
 
 /// Every this many tasks a worker takes from the shared injector first, so
@@ -393,7 +393,7 @@ impl Shared {
             let lifo = self.take_lifo(local.index);
             if let Some(t) = lifo {
                 let streak = local.lifo_streak.get() + 1;
-                if streak <= MAX_LIFO_STREAK {
+                if streak <= MAX_LIFO_STREAK || local.queue.is_empty() {
                     local.lifo_streak.set(streak);
                     return Some(t);
                 }

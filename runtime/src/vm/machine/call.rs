@@ -95,7 +95,12 @@ impl Machine {
         let f = self.frames.pop().expect("a frame returns");
         if let FrameKind::Import(def) = f.kind {
             for (src, dst) in def.bindings {
-                self.globals[*dst as usize] = self.globals[*src as usize];
+                let v = match self.globals[*src as usize] {
+                    Some(v) => Some(v),
+                    // A failed import of an inherited value leaves it undefined.
+                    None => self.inherited_global(*src as usize).ok().flatten(),
+                };
+                self.globals[*dst as usize] = v;
             }
             self.globals_version += 1;
         }

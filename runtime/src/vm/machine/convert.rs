@@ -223,7 +223,7 @@ impl Machine {
 
     /// Allocation only, no safepoint: the values converted so far need no
     /// rooting while the work list runs (GC rule 2).
-    fn import_with(&mut self, root: &Value, cells: &mut HashMap<usize, ObjRef>) -> Result<Val, Ctrl> {
+    pub(crate) fn import_with(&mut self, root: &Value, cells: &mut HashMap<usize, ObjRef>) -> Result<Val, Ctrl> {
         if let Some(v) = self.import_leaf(root)? {
             return Ok(v);
         }

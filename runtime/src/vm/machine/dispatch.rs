@@ -215,11 +215,14 @@ impl Machine {
                     Op::GetGlobal => {
                         w[ins.a()] = match self.globals[ins.bx()] {
                             Some(v) => v,
-                            None => throw!(self.undefined_global(ins.bx())),
+                            None => match cheap!(self.inherited_global(ins.bx())) {
+                                Some(v) => v,
+                                None => throw!(self.undefined_global(ins.bx())),
+                            },
                         }
                     }
                     Op::SetGlobal => {
-                        if self.globals[ins.bx()].is_none() {
+                        if self.globals[ins.bx()].is_none() && !self.is_inherited(ins.bx()) {
                             throw!(self.undefined_global(ins.bx()));
                         }
                         self.globals[ins.bx()] = Some(w[ins.a()]);

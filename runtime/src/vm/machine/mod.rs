@@ -125,6 +125,13 @@ pub struct Machine {
     /// spawn can reuse the last exported snapshot.
     pub(crate) globals_version: u64,
     pub(crate) snapshot: Option<(u64, Arc<tasks::Snapshot>)>,
+    /// The parent's globals, read into this heap on first use (`tasks.rs`).
+    pub(crate) inherited: Option<Arc<tasks::Snapshot>>,
+    /// Cells of inherited closures already imported, by the address of the
+    /// parent's cell, so closures sharing a cell still share it here.
+    pub(crate) inherited_cells: std::collections::HashMap<usize, ObjRef>,
+    /// Globals reset by an `import` in this task: never inherited.
+    pub(crate) disinherited: Vec<bool>,
     pub(crate) types: VmTypes,
     /// String constants materialised in this heap, by (chunk, index).
     pub(crate) consts: FxHashMap<(usize, u16), ObjRef>,
@@ -165,6 +172,9 @@ impl Machine {
             globals: vec![None; vm.program.globals.len()],
             globals_version: 0,
             snapshot: None,
+            inherited: None,
+            inherited_cells: std::collections::HashMap::new(),
+            disinherited: Vec::new(),
             types: VmTypes::default(),
             consts: FxHashMap::default(),
             builtins: FxHashMap::default(),

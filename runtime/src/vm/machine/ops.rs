@@ -704,6 +704,7 @@ impl Machine {
                 let def = &proto.imports[ins.bx()];
                 for (_, slot) in &def.module.globals {
                     self.globals[*slot as usize] = None;
+                    self.disinherit(*slot as usize);
                 }
                 let top = base + proto.nregs as usize + 1;
                 self.push_frame(def.main, None, top, 0, top)?;

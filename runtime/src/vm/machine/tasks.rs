@@ -42,6 +42,9 @@ impl Machine {
         // Export every value with one exporter so shared cells stay shared.
         let mut vals: Vec<Val> = self.globals.iter().flatten().copied().collect();
         let n_globals = vals.len();
+        // Globals this task inherited and never read are passed on as they came.
+        let inherited: Vec<Option<Value>> =
+            (0..self.globals.len()).map(|slot| self.globals[slot].map_or_else(|| self.inherited_value(slot), |_| None)).collect();
         for s in self.types.structs.values() {
             vals.extend(s.fields.iter().filter_map(|f| f.default));
         }
@@ -50,7 +53,15 @@ impl Machine {
         }
         let (exported, _) = self.export_messages(&vals)?;
         let mut it = exported.into_iter();
-        let globals = self.globals.iter().map(|g| g.map(|_| it.next().unwrap_or_default())).collect();
+        let globals = self
+            .globals
+            .iter()
+            .zip(inherited)
+            .map(|(g, inherited)| match g {
+                Some(_) => Some(it.next().unwrap_or_default()),
+                None => inherited,
+            })
+            .collect();
         debug_assert!(n_globals <= vals.len());
         let structs = self
             .types
@@ -90,21 +101,19 @@ impl Machine {
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
     }
 
-    fn import_snapshot(&mut self, s: &Snapshot) -> Result<(), Ctrl> {
-        // One import session: cells shared between values stay shared.
+    /// Takes over a parent's snapshot. Types are imported now; globals only
+    /// when first read (`inherited_global`), so a task costs memory and time
+    /// for the globals it uses, not for every global of the program.
+    fn inherit(&mut self, s: Arc<Snapshot>) -> Result<(), Ctrl> {
         let mut values = Vec::new();
-        values.extend(s.globals.iter().flatten().cloned());
         for (_, fields) in &s.structs {
             values.extend(fields.iter().filter_map(|(_, d, _)| d.clone()));
         }
         values.extend(s.methods.iter().map(|(_, _, f)| f.clone()));
-        let imported = self.import_all(&values)?;
-        let mut it = imported.into_iter();
-        for (slot, g) in s.globals.iter().enumerate() {
-            if g.is_some() {
-                self.globals[slot] = it.next();
-            }
-        }
+        let mut cells = std::mem::take(&mut self.inherited_cells);
+        let imported: Result<Vec<Val>, Ctrl> = values.iter().map(|v| self.import_with(v, &mut cells)).collect();
+        self.inherited_cells = cells;
+        let mut it = imported?.into_iter();
         for (name, fields) in &s.structs {
             let fields = fields
                 .iter()
@@ -120,7 +129,46 @@ impl Machine {
         for (name, ms) in &s.interfaces {
             self.types.interfaces.insert(name.clone(), ms.clone());
         }
+        self.inherited = Some(s);
         Ok(())
+    }
+
+    /// The parent's value of global `slot`, if this task inherited one and
+    /// has not defined or read the global itself.
+    fn inherited_value(&self, slot: usize) -> Option<Value> {
+        if self.disinherited.get(slot).copied().unwrap_or(false) {
+            return None;
+        }
+        self.inherited.as_ref()?.globals.get(slot)?.clone()
+    }
+
+    /// Whether global `slot` is defined in the parent this task came from.
+    pub(crate) fn is_inherited(&self, slot: usize) -> bool {
+        !self.disinherited.get(slot).copied().unwrap_or(false)
+            && self.inherited.as_ref().is_some_and(|s| s.globals.get(slot).is_some_and(Option::is_some))
+    }
+
+    /// Reads an inherited global into this heap (first read of a global the
+    /// task has not set). `Ok(None)`: the global is not defined.
+    pub(crate) fn inherited_global(&mut self, slot: usize) -> Result<Option<Val>, Ctrl> {
+        let Some(value) = self.inherited_value(slot) else { return Ok(None) };
+        let mut cells = std::mem::take(&mut self.inherited_cells);
+        let v = self.import_with(&value, &mut cells);
+        self.inherited_cells = cells;
+        let v = v?;
+        self.globals[slot] = Some(v);
+        Ok(Some(v))
+    }
+
+    /// A global reset by a module's `import`: undefined until the module
+    /// defines it again, whatever the parent had.
+    pub(crate) fn disinherit(&mut self, slot: usize) {
+        if self.inherited.is_some() {
+            if self.disinherited.len() <= slot {
+                self.disinherited.resize(self.globals.len().max(slot + 1), false);
+            }
+            self.disinherited[slot] = true;
+        }
     }
 
     fn block(&mut self, kind: WaitKind) -> Ctrl {
@@ -236,7 +284,7 @@ impl VmTask {
                 Ok(None)
             }
             Some(VmEntry::Call { f, args, snapshot }) => (|| {
-                m.import_snapshot(&snapshot)?;
+                m.inherit(snapshot)?;
                 let mut vals = vec![f];
                 vals.extend(args);
                 let vals = m.import_all(&vals)?;
