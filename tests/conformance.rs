@@ -6,6 +6,8 @@
 //! first line and substrings stderr must contain on the others. Prints one
 //! `TIER: N passed, M failed` line per tier and fails if any case failed.
 //!
+//! A tier `T@wN` is tier `T` with `FORGE_WORKERS=N`, on the cases under a
+//! `concurrency/` folder only.
 //! Tier `vm-stress` is the VM with `FORGE_GC_STRESS=1` (a collection at
 //! every safepoint after an allocation), which catches values the VM forgot
 //! to root. `FORGE_TIERS=interp,vm` picks tiers; `FORGE_CASES=substring`
@@ -42,14 +44,26 @@ fn cases(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The `forge run` flag and environment of a tier.
+/// The `forge run` flag and environment of a tier: `BASE[-stress][@wN]`.
 fn tier_command(forge: &str, tier: &str) -> Command {
     let mut cmd = Command::new(forge);
+    let (tier, workers) = match tier.split_once("@w") {
+        Some((t, n)) => (t, Some(n)),
+        None => (tier, None),
+    };
     match tier.strip_suffix("-stress") {
         Some(base) => cmd.args(["run", &format!("--{base}")]).env("FORGE_GC_STRESS", "1"),
         None => cmd.args(["run", &format!("--{tier}")]),
     };
+    if let Some(n) = workers {
+        cmd.env("FORGE_WORKERS", n);
+    }
     cmd
+}
+
+/// Tiers with a fixed number of workers run the concurrency cases only.
+fn runs_case(tier: &str, case: &Path) -> bool {
+    !tier.contains("@w") || case.components().any(|c| c.as_os_str() == "concurrency")
 }
 
 /// Runs one case; `None` if it passed, else the reason.
@@ -122,7 +136,8 @@ fn main() {
     if let Ok(filter) = std::env::var("FORGE_CASES") {
         all.retain(|c| c.to_string_lossy().contains(&filter));
     }
-    let tiers = std::env::var("FORGE_TIERS").unwrap_or_else(|_| "interp,vm,vm-stress,jit".into());
+    let tiers = std::env::var("FORGE_TIERS")
+        .unwrap_or_else(|_| "interp,vm,vm-stress,jit,vm@w1,vm@w2,vm@w8,interp@w1,interp@w8".into());
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
     let mut failed_any = false;
     for tier in tiers.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -130,15 +145,16 @@ fn main() {
             println!("{tier}: not available yet, skipped");
             continue;
         }
+        let cases: Vec<&PathBuf> = all.iter().filter(|c| runs_case(tier, c)).collect();
         let next = AtomicUsize::new(0);
         let failures = Mutex::new(Vec::new());
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(case) = all.get(i) else { break };
+                    let Some(case) = cases.get(i) else { break };
                     if let Some(why) = run_case(forge, tier, case) {
-                        failures.lock().expect("lock").push((case.clone(), why));
+                        failures.lock().expect("lock").push(((*case).clone(), why));
                     }
                 });
             }
@@ -148,7 +164,7 @@ fn main() {
         for (case, why) in &failures {
             println!("FAIL [{tier}] {}: {why}", case.strip_prefix(&root).unwrap_or(case).display());
         }
-        println!("{tier}: {} passed, {} failed", all.len() - failures.len(), failures.len());
+        println!("{tier}: {} passed, {} failed", cases.len() - failures.len(), failures.len());
         failed_any |= !failures.is_empty();
     }
     if failed_any {

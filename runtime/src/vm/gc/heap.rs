@@ -188,6 +188,13 @@ impl Heap {
         self.bytes > self.threshold || (self.stress && self.stats.allocations != self.allocations_at_collection)
     }
 
+    /// Drops spare capacity (a parked task's heap is usually small).
+    pub(crate) fn compact(&mut self) {
+        self.objs.shrink_to_fit();
+        self.free.shrink_to_fit();
+        self.marks = Vec::new();
+    }
+
     /// Number of live objects.
     pub fn live_objects(&self) -> usize {
         self.objs.len() - self.free.len()

@@ -208,6 +208,8 @@ impl Machine {
         let top = self.frames.last().map_or(0, |f| f.base + f.proto.nregs as usize + 1);
         self.regs.truncate(top);
         self.regs.shrink_to_fit();
+        self.frames.shrink_to_fit();
+        self.heap.compact();
     }
 
     pub fn heap_stats(&self) -> crate::vm::gc::HeapStats {
