@@ -160,6 +160,8 @@ fn stats_report_collections_and_instructions() {
     assert!(figure("instructions executed") > 50_000, "{stderr}");
     assert!(figure("gc collections") >= 50_000, "stress mode collects after every allocation: {stderr}");
     assert!(stderr.contains("gc pause max:") && stderr.contains("peak heap:"), "{stderr}");
+    assert_eq!(figure("tasks spawned"), 1, "{stderr}");
+    assert!(stderr.contains("steals:") && stderr.contains("budget yields:"), "{stderr}");
 }
 
 fn write_temp(name: &str, source: &[u8]) -> std::path::PathBuf {

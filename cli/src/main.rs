@@ -98,13 +98,13 @@ fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run
     if stats {
         config.stats = Some(Default::default());
     }
-    let code = runtime::run::run(program, config.clone()).clamp(0, 255) as u8;
+    let (code, sched) = runtime::run::run_with_stats(program, config.clone());
     match (&config.stats, tier) {
-        (Some(s), runtime::run::Tier::Vm) => eprint!("{}", s.render()),
-        (Some(_), _) => eprintln!("forge stats: the interpreter has no garbage collector or instruction count; use --vm"),
+        (Some(s), runtime::run::Tier::Vm) => eprint!("{}{}", s.render(), sched.render()),
+        (Some(_), _) => eprint!("{}(the interpreter has no garbage collector or instruction count; use --vm)\n", sched.render()),
         _ => {}
     }
-    code
+    code.clamp(0, 255) as u8
 }
 
 fn disasm(file: &str) -> u8 {

@@ -22,6 +22,7 @@ pub mod event {
     pub const WAKE: &str = "task.wake";
     pub const FINISH: &str = "task.finish";
     pub const BUDGET_YIELD: &str = "task.budget_yield";
+    pub const STEAL: &str = "task.steal";
     pub const DEADLOCK: &str = "sched.deadlock";
     pub const WORKER_START: &str = "worker.start";
     pub const TASK_FAILED: &str = "task.failed";

@@ -71,6 +71,11 @@ pub fn render_deadlock(report: &DeadlockReport) -> String {
 
 /// Runs the program on the configured tier; returns the exit status.
 pub fn run(program: &'static Program, config: RunConfig) -> i32 {
+    run_with_stats(program, config).0
+}
+
+/// Like `run`, also returning the scheduler's counters (`--stats`).
+pub fn run_with_stats(program: &'static Program, config: RunConfig) -> (i32, scheduler::SchedStats) {
     let on_deadlock = Arc::new(|report: &DeadlockReport| {
         crate::output::flush();
         let _ = std::io::stderr().write_all(render_deadlock(report).as_bytes());
@@ -85,7 +90,7 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
                 Ok(t) => Box::new(t),
                 Err(e) => {
                     eprintln!("error: cannot start the main task: {e}");
-                    return 1;
+                    return (1, runtime.stats());
                 }
             }
         }
@@ -94,7 +99,7 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
                 Ok(vm) => vm,
                 Err(e) => {
                     let _ = std::io::stderr().write_all(render(&program.sources, &e.message, Some(e.span), &[]).as_bytes());
-                    return 1;
+                    return (1, runtime.stats());
                 }
             };
             let stats = config.stats.clone().unwrap_or_default();
@@ -103,7 +108,7 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
     };
     let finished = runtime.run("main", task);
     crate::output::flush();
-    match (finished, result.try_get()) {
+    let code = match (finished, result.try_get()) {
         (_, Some(Ok(_))) => 0,
         (_, Some(Err(e))) => {
             let _ = std::io::stderr().write_all(render_error(program, &e).as_bytes());
@@ -117,5 +122,6 @@ pub fn run(program: &'static Program, config: RunConfig) -> i32 {
             eprintln!("error: internal error: the main task ended without a result");
             1
         }
-    }
+    };
+    (code, runtime.stats())
 }

@@ -31,6 +31,6 @@ pub mod wait;
 
 pub use channel::{Channel, RecvPoll, SendPoll};
 pub use join::JoinCell;
-pub use runtime::{DeadlockReport, Runtime, RuntimeConfig};
+pub use runtime::{DeadlockReport, Runtime, RuntimeConfig, SchedStats};
 pub use task::{RunResult, Task, TaskId, TaskRef};
 pub use wait::{Site, SiteNames, WaitKind, WaitReason};

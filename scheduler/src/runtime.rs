@@ -67,6 +67,27 @@ pub struct SchedStats {
     pub parks: u64,
     pub workers_started: usize,
     pub peak_live_tasks: usize,
+    /// Tasks that used up their budget and went back to a queue.
+    pub budget_yields: u64,
+}
+
+impl SchedStats {
+    /// The report `forge run --stats` prints.
+    pub fn render(&self) -> String {
+        let rows = [
+            ("tasks spawned", self.spawned.to_string()),
+            ("max live tasks", self.peak_live_tasks.to_string()),
+            ("workers", self.workers_started.to_string()),
+            ("steals", self.steals.to_string()),
+            ("worker parks", self.parks.to_string()),
+            ("budget yields", self.budget_yields.to_string()),
+        ];
+        let mut out = String::from("forge stats (scheduler):\n");
+        for (name, value) in rows {
+            out.push_str(&format!("  {:<22} {value}\n", format!("{name}:")));
+        }
+        out
+    }
 }
 
 pub(crate) struct Shared {
@@ -100,6 +121,7 @@ pub(crate) struct Shared {
     spawned: AtomicU64,
     steals: AtomicU64,
     parks: AtomicU64,
+    yields: AtomicU64,
 }
 
 /// A handle to the scheduler; cheap to clone.
@@ -160,6 +182,12 @@ fn try_push_lifo(shared: &Shared, task: TaskRef) -> Result<bool, TaskRef> {
     })
 }
 
+/// Out of line: `tracing` reads thread-locals (see lib.rs, rule 3).
+#[inline(never)]
+fn trace_steal(task: u64, from: usize) {
+    tracing::trace!(target: names::SCHED, event = names::event::STEAL, task.id = task, worker.index = from);
+}
+
 /// Pushes onto this thread's worker queue if it belongs to `shared`.
 #[inline(never)]
 fn try_push_local(shared: &Shared, task: TaskRef) -> Result<(), TaskRef> {
@@ -196,6 +224,7 @@ impl Runtime {
             spawned: AtomicU64::new(0),
             steals: AtomicU64::new(0),
             parks: AtomicU64::new(0),
+            yields: AtomicU64::new(0),
         });
         Runtime { shared }
     }
@@ -255,6 +284,7 @@ impl Runtime {
             parks: s.parks.load(Ordering::Relaxed),
             workers_started: s.registered.load(Ordering::Relaxed).max(1),
             peak_live_tasks: s.registry.peak(),
+            budget_yields: s.yields.load(Ordering::Relaxed),
         }
     }
 
@@ -424,6 +454,7 @@ impl Shared {
                         match stealer.steal_batch_and_pop(&local.queue) {
                             Steal::Success(t) => {
                                 self.steals.fetch_add(1, Ordering::Relaxed);
+                                trace_steal(t.id.0, i);
                                 return Some(t);
                             }
                             Steal::Retry => continue,
@@ -438,6 +469,7 @@ impl Shared {
                     if i != local.index {
                         if let Some(t) = self.take_lifo(i) {
                             self.steals.fetch_add(1, Ordering::Relaxed);
+                            trace_steal(t.id.0, i);
                             return Some(t);
                         }
                     }
@@ -484,6 +516,8 @@ impl Shared {
                 }
             }
             Ok(RunResult::Yielded) => {
+                self.yields.fetch_add(1, Ordering::Relaxed);
+                tracing::trace!(target: names::SCHED, event = names::event::BUDGET_YIELD, task.id = task.id.0);
                 *task.body.lock() = Some(body);
                 task.state.store(SCHEDULED, Ordering::Release);
                 self.push(task);
