@@ -118,6 +118,10 @@ impl Interp<'_> {
     ) -> EvalResult {
         let Value::Builtin(native) = registry().value(builtin) else { unreachable!("push/pop are natives") };
         let keys = self.eval_path(&place.path)?;
+        // Arguments run left to right: the place is read (and a missing
+        // variable reported) before the values. The copy is dropped at once
+        // so the update below still happens in place.
+        drop(self.read_place(place, &keys).map_err(|c| c.at(span))?);
         let mut extra = NativeArgs::new();
         for a in args {
             extra.push(self.eval(a)?);

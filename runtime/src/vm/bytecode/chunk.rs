@@ -54,6 +54,8 @@ pub struct Proto {
     pub def: &'static FnDef,
     pub code: Vec<Instr>,
     pub consts: Vec<Const>,
+    /// Names read by 8-bit operands: fields, methods, variants.
+    pub names: Vec<ArcStr>,
     /// The source span of each instruction (same length as `code`).
     pub spans: Vec<Span>,
     pub nregs: u32,

@@ -58,10 +58,11 @@ fn listing(p: &Proto, sources: &SourceMap, out: &mut String) {
                 | Op::CallMethod
                 | Op::CallPlace
                 | Op::MatchCtor
-                | Op::MatchUnit,
+                | Op::MatchUnit
+                | Op::CheckMethod,
                 _,
-            ) => p.consts.get(ins.c()).map(constant).unwrap_or_default(),
-            (Op::ObjectInsert | Op::SetField, _) => p.consts.get(ins.b()).map(constant).unwrap_or_default(),
+            ) => p.names.get(ins.c()).map(|n| format!("{n:?}")).unwrap_or_default(),
+            (Op::ObjectInsert | Op::SetField, _) => p.names.get(ins.b()).map(|n| format!("{n:?}")).unwrap_or_default(),
             (_, Format::AsBx) if op != Op::LoadI => format!("-> {}", pc as i64 + 1 + ins.sbx() as i64),
             _ => String::new(),
         };

@@ -112,6 +112,7 @@ opcodes! {
 
     // ---- calls
     Call: Abc => "R[A] := R[A](R[A+1] .. R[A+B])",
+    CheckMethod: Abc => "raise `no method K[C] on R[A]` unless R[A] has that method (before the arguments run)",
     CallMethod: Abc => "R[A] := method K[C] of R[A+1] applied to R[A+2] .. R[A+1+B]",
     CallPlace: Abc => "push/pop (built-in #C) on the value in R[A+1] with B more arguments; result in R[A], R[A+1] updated",
     Return: Abc => "return R[A] (B=1: mark it shared first, it may be held elsewhere)",

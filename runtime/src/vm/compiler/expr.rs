@@ -55,6 +55,65 @@ impl FnCompiler<'_> {
         )
     }
 
+    /// Whether evaluating `e` may run code (a call of any kind) that changes
+    /// variables or containers in place. An operand evaluated before such an
+    /// operand must keep the value it had (`a + f()` where `f` pushes to
+    /// `a`): see `operand` and `protect`.
+    pub(crate) fn has_effects(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Var(_)
+            | ExprKind::Lambda(_) => false,
+            ExprKind::Template(parts) => parts.iter().any(|p| matches!(p, TemplatePart::Expr(x) if Self::has_effects(x))),
+            ExprKind::Array(items) => {
+                items.iter().any(|i| match i {
+                    ArrayItem::Item(x) | ArrayItem::Spread(x) => Self::has_effects(x),
+                })
+            }
+            ExprKind::Object(items) => {
+                items.iter().any(|i| match i {
+                    ObjectItem::Field(_, x) | ObjectItem::Spread(x) => Self::has_effects(x),
+                })
+            }
+            ExprKind::StructLit { fields, .. } => fields.iter().any(|(_, x)| Self::has_effects(x)),
+            ExprKind::Unary(_, x) | ExprKind::Field(x, _) | ExprKind::Question(x) | ExprKind::Must(x) => {
+                Self::has_effects(x)
+            }
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Range(a, b)
+            | ExprKind::Index(a, b) => Self::has_effects(a) || Self::has_effects(b),
+            _ => true,
+        }
+    }
+
+    /// After `e` was evaluated into `r`: when an operand still to come may
+    /// change `e`'s variable in place, mark the value shared, so that change
+    /// copies instead of showing through `r`.
+    pub(crate) fn protect(&mut self, e: &Expr, r: Reg, later_effects: bool) {
+        if later_effects && Self::is_aliasing(e) {
+            self.abc(Op::Share, r, 0, 0);
+        }
+    }
+
+    /// An operand in a register that keeps its value while the operands
+    /// after it run (`later_effects`): a local variable's own register
+    /// would see their writes, so it is copied first.
+    pub(crate) fn operand(&mut self, e: &'static Expr, later_effects: bool) -> Reg {
+        if later_effects && Self::is_aliasing(e) {
+            let t = self.regs.temp();
+            self.expr_to(e, t);
+            self.abc(Op::Share, t, 0, 0);
+            return t;
+        }
+        self.expr_any(e)
+    }
+
     /// `e` into `dst`, marked shared when it may be held elsewhere too: for
     /// values that are about to be stored.
     pub(crate) fn expr_store(&mut self, e: &'static Expr, dst: Reg) {
@@ -145,7 +204,11 @@ impl FnCompiler<'_> {
                             let k = self.k_str(s);
                             self.abx(Op::LoadK, base + i as u8, k);
                         }
-                        TemplatePart::Expr(x) => self.expr_to(x, base + i as u8),
+                        TemplatePart::Expr(x) => {
+                            self.expr_to(x, base + i as u8);
+                            let later = parts[i + 1..].iter().any(|p| matches!(p, TemplatePart::Expr(y) if Self::has_effects(y)));
+                            self.protect(x, base + i as u8, later);
+                        }
                     }
                 }
                 if parts.len() > 200 {
@@ -334,8 +397,19 @@ impl FnCompiler<'_> {
                 return;
             }
         }
-        let ra = self.expr_any(a);
+        let mark = self.regs.mark();
+        // `a + b + c + …` nests to the left: computing the left operand in
+        // `dst` when it is a scratch register keeps a long chain within a
+        // constant number of registers.
+        let ra = if self.regs.is_top_temp(dst) {
+            self.expr_to(a, dst);
+            self.protect(a, dst, Self::has_effects(b));
+            dst
+        } else {
+            self.operand(a, Self::has_effects(b))
+        };
         let rb = self.expr_any(b);
+        self.regs.release(mark);
         let op = match op {
             BinOp::Add => Op::Add,
             BinOp::Sub => Op::Sub,
@@ -373,6 +447,7 @@ impl FnCompiler<'_> {
         self.expr_to(callee, w);
         for (i, a) in args.iter().enumerate() {
             self.expr_to(a, w + 1 + i as u8);
+            self.protect(a, w + 1 + i as u8, args[i + 1..].iter().any(Self::has_effects));
         }
         self.abc(Op::Call, w, args.len() as u8, 0);
         if w != dst {
@@ -388,10 +463,19 @@ impl FnCompiler<'_> {
         }
         let w = self.window(dst, 2 + args.len() as u32);
         self.expr_to(recv, w + 1);
+        let args_effects = args.iter().any(Self::has_effects);
+        self.protect(recv, w + 1, args_effects);
+        let k = self.k_name(name);
+        // The method is looked up before the arguments run (as the
+        // interpreter evaluates a callee first): a missing method is the
+        // error, not one raised by an argument.
+        if args.iter().any(|a| !matches!(a.kind, ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Lambda(_) | ExprKind::Var(VarRef { slot: Slot::Local(_) | Slot::Cell(_) | Slot::Upvalue(_), .. }))) {
+            self.abc(Op::CheckMethod, w + 1, 0, k);
+        }
         for (i, a) in args.iter().enumerate() {
             self.expr_to(a, w + 2 + i as u8);
+            self.protect(a, w + 2 + i as u8, args[i + 1..].iter().any(Self::has_effects));
         }
-        let k = self.k_name(name);
         self.abc(Op::CallMethod, w, args.len() as u8, k);
         if w != dst {
             self.abc(Op::Move, dst, w, 0);
@@ -450,7 +534,7 @@ impl FnCompiler<'_> {
                 _ => Op::IfGe,
             };
             let mark = self.regs.mark();
-            let ra = self.expr_any(a);
+            let ra = self.operand(a, Self::has_effects(b));
             let rb = self.expr_any(b);
             self.with_span(cond.span, |c| c.abc(test, ra, rb, 0));
             self.regs.release(mark);

@@ -96,6 +96,10 @@ pub(crate) struct FnCompiler<'p> {
     pub(crate) spans: Vec<Span>,
     consts: Vec<Const>,
     const_index: HashMap<ConstKey, u16>,
+    /// Field, method and variant names (8-bit operands), apart from the
+    /// constants so that many string literals never crowd them out.
+    names: Vec<ArcStr>,
+    name_index: HashMap<ArcStr, u8>,
     pub(crate) regs: Regs,
     pub(crate) span: Span,
     pub(crate) loops: Vec<LoopCtx>,
@@ -114,6 +118,10 @@ pub(crate) struct FnCompiler<'p> {
     /// The program's global slots (for the immutability of imported names).
     pub(crate) globals: &'static [GlobalInfo],
     pub(crate) error: Option<SyntaxError>,
+    /// Set just before compiling a `push`/`pop` on a place whose result
+    /// stays in that place or is dropped; otherwise the result, which is
+    /// the place's own array, is marked shared (see `place_call`).
+    pub(crate) place_result_kept: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -136,6 +144,8 @@ impl<'p> FnCompiler<'p> {
             spans: Vec::new(),
             consts: Vec::new(),
             const_index: HashMap::new(),
+            names: Vec::new(),
+            name_index: HashMap::new(),
             regs: Regs::new(def.locals, def.cells),
             span: def.span,
             loops: Vec::new(),
@@ -151,6 +161,7 @@ impl<'p> FnCompiler<'p> {
             protos,
             globals,
             error: None,
+            place_result_kept: false,
         }
     }
 
@@ -238,15 +249,21 @@ impl<'p> FnCompiler<'p> {
         self.constant(ConstKey::Float(f.to_bits()), Const::Float(f))
     }
 
-    /// A constant index that fits an 8-bit operand (names of fields and
-    /// methods); more than 256 distinct names in one function is a limit.
+    /// The index of a field, method or variant name in the chunk's name
+    /// table (an 8-bit operand); more than 256 distinct names in one
+    /// function is a limit.
     pub(crate) fn k_name(&mut self, s: &ArcStr) -> u8 {
-        let k = self.k_str(s);
-        if k > u8::MAX as u16 {
+        if let Some(&i) = self.name_index.get(s) {
+            return i;
+        }
+        if self.names.len() > u8::MAX as usize {
             self.fail("function too large: more than 256 distinct field or method names");
             return 0;
         }
-        k as u8
+        let i = self.names.len() as u8;
+        self.names.push(s.clone());
+        self.name_index.insert(s.clone(), i);
+        i
     }
 
     // ---- functions ------------------------------------------------------
@@ -314,6 +331,7 @@ impl<'p> FnCompiler<'p> {
             def,
             code: self.code,
             consts: self.consts,
+            names: self.names,
             spans: self.spans,
             nregs: self.regs.max_used(),
             nparams: def.params.len() as u32,

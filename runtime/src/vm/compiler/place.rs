@@ -55,6 +55,7 @@ impl FnCompiler<'_> {
         // The value first, then the path's indexes, then the walk (the
         // interpreter's order).
         let keeps_place = matches!(&value.kind, ExprKind::PlaceCall { place: p, .. } | ExprKind::MethodCall { place: Some(p), .. } if same_place(p, place));
+        self.place_result_kept = keeps_place;
         let v = if keeps_place { self.expr_any(value) } else { self.expr_store_any(value) };
         let indexes = self.path_indexes(&place.path);
         let Some(root) = self.load_root(place) else { return };
@@ -99,7 +100,10 @@ impl FnCompiler<'_> {
             Slot::Local(i) => {
                 let r = self.regs.local(i);
                 match op {
-                    None if keeps_place => self.expr_to(value, r),
+                    None if keeps_place => {
+                        self.place_result_kept = true;
+                        self.expr_to(value, r)
+                    }
                     None => self.expr_store(value, r),
                     Some(op) => self.compound_into(r, op, value),
                 }
@@ -111,11 +115,16 @@ impl FnCompiler<'_> {
             _ => {
                 let t = self.regs.temp();
                 match op {
-                    None if keeps_place => self.expr_to(value, t),
+                    None if keeps_place => {
+                        self.place_result_kept = true;
+                        self.expr_to(value, t)
+                    }
                     None => self.expr_store(value, t),
+                    // The value first: evaluating it may change the
+                    // variable (a closure over it), as in the interpreter.
                     Some(op) => {
-                        self.read_var(root, t);
                         let v = self.expr_any(value);
+                        self.read_var(root, t);
                         self.with_span(place.span, |c| c.abc(arith(op), t, t, v));
                     }
                 }
@@ -252,6 +261,7 @@ impl FnCompiler<'_> {
         args: &'static [Expr],
         dst: Reg,
     ) {
+        let kept = std::mem::take(&mut self.place_result_kept);
         if args.len() > 200 {
             self.fail("too many arguments in one call");
             return;
@@ -274,6 +284,11 @@ impl FnCompiler<'_> {
         }
         let k = self.k_name(name);
         self.abc(Op::CallPlace, w, args.len() as u8, k);
+        // `push` returns the place's own array: used elsewhere, it has two
+        // holders now.
+        if !kept {
+            self.abc(Op::Share, w, 0, 0);
+        }
         if w != dst {
             self.abc(Op::Move, dst, w, 0);
         }

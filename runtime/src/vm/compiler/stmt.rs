@@ -94,6 +94,8 @@ impl FnCompiler<'_> {
                 ExprKind::Match { subject, arms } => self.with_span(e.span, |c| c.match_expr(subject, arms, None)),
                 _ => {
                     let t = self.regs.temp();
+                    // `a.push(x)` as a statement: its result is dropped.
+                    self.place_result_kept = matches!(e.kind, ExprKind::PlaceCall { .. } | ExprKind::MethodCall { place: Some(_), .. });
                     self.expr_to(e, t);
                 }
             },

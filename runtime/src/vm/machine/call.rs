@@ -12,11 +12,20 @@ use crate::vm::bytecode::chunk::{Const, Proto};
 use crate::vm::gc::heap::{EnumObj, HeapObj};
 use crate::vm::value::{ObjRef, Val};
 
-/// Native → Forge callbacks may nest this deep (each uses native stack).
-const MAX_CALLBACK_DEPTH: usize = 200;
+/// A callback runs the dispatch loop on the native stack; when less than
+/// this is left, the loop continues on a new stack segment (`stacker`), so
+/// recursion through `map` & co. is bounded by `FORGE_MAX_DEPTH` only.
+const CALLBACK_RED_ZONE: usize = 256 * 1024;
+const CALLBACK_STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 impl Machine {
-    /// The name constant `k` of a chunk.
+    /// Name `k` of a chunk's name table (fields, methods, variants).
+    #[inline]
+    pub(crate) fn name(proto: &'static Proto, k: usize) -> &'static ArcStr {
+        &proto.names[k]
+    }
+
+    /// The string constant `k` of a chunk.
     pub(crate) fn name_const(proto: &'static Proto, k: usize) -> &'static ArcStr {
         match &proto.consts[k] {
             Const::Str(s) => s,
@@ -71,7 +80,7 @@ impl Machine {
         if argc < required || argc > nparams {
             return Err(msg::arity(&proto.name, required, nparams, argc));
         }
-        if self.frames.len() >= self.limits.max_depth {
+        if self.frames.len() >= self.frame_limit {
             return Err(msg::stack_overflow());
         }
         // The callee may change its parameters: they must not show through
@@ -145,7 +154,7 @@ impl Machine {
     /// Runs a Forge function value from inside a native (a callback of
     /// `map`, `sort`, …) to completion, on the native's stack.
     pub(crate) fn callback(&mut self, f: Val, args: &[Val]) -> EvalResult<Val> {
-        if self.callbacks >= MAX_CALLBACK_DEPTH {
+        if self.frames.len() >= self.frame_limit {
             return Err(msg::stack_overflow());
         }
         let top = match self.frames.last() {
@@ -165,7 +174,7 @@ impl Machine {
         }
         self.callbacks += 1;
         let r = loop {
-            match self.run(stop) {
+            match stacker::maybe_grow(CALLBACK_RED_ZONE, CALLBACK_STACK_SEGMENT, || self.run(stop)) {
                 Ok(Exit::Returned(v)) => break Ok(v),
                 Ok(Exit::Yielded) => continue,
                 Ok(Exit::Blocked(_)) => {
@@ -184,7 +193,7 @@ impl Machine {
 
     /// `recv.name(args)`: receiver in `R[a+1]`, arguments after it.
     pub(crate) fn op_call_method(&mut self, proto: &'static Proto, a: usize, argc: usize, k: usize) -> Result<bool, Ctrl> {
-        let name = Self::name_const(proto, k);
+        let name = Self::name(proto, k);
         let recv = self.regs[a + 1];
         if let Some((f, receiver)) = self.find_method(recv, name) {
             self.regs[a] = f;
@@ -217,7 +226,7 @@ impl Machine {
 
     /// `push`/`pop` on a place whose (unshared) container is in `R[a+1]`.
     pub(crate) fn op_call_place(&mut self, proto: &'static Proto, a: usize, argc: usize, k: usize) -> Result<bool, Ctrl> {
-        let name = Self::name_const(proto, k);
+        let name = Self::name(proto, k);
         let recv = self.regs[a + 1];
         if let Val::Obj(r) = recv {
             if let HeapObj::Array(_) = self.heap.get(r) {

@@ -301,7 +301,7 @@ impl Machine {
                     Op::GetField => {
                         let hit = match &w[ins.b()] {
                             Val::Obj(r) => match self.heap.get(*r) {
-                                HeapObj::Object(o) => o.fields.get(Self::name_const(proto, ins.c()).as_str()).copied(),
+                                HeapObj::Object(o) => o.fields.get(Self::name(proto, ins.c()).as_str()).copied(),
                                 _ => None,
                             },
                             _ => None,
@@ -458,7 +458,7 @@ impl Machine {
                                     // The callee's entry safepoint will run.
                                     self.budget += 1;
                                 }
-                                if !due && argc == callee.nparams as usize && fi + 1 < self.limits.max_depth {
+                                if !due && argc == callee.nparams as usize && fi + 1 < self.frame_limit {
                                     self.frames[fi].pc = pc;
                                     let new_base = base + ins.a() + 1;
                                     // The callee may change its parameters: they must not

@@ -144,6 +144,9 @@ pub struct Machine {
     pub(crate) exported: Vec<(usize, ObjRef)>,
     pub(crate) squads: Vec<Squad>,
     pub(crate) limits: VmLimits,
+    /// Frames allowed on the stack: `FORGE_MAX_DEPTH` calls, plus the
+    /// program's top level for the main task (it is not a call).
+    pub(crate) frame_limit: usize,
     pub(crate) budget: u32,
     pub(crate) link: Option<TaskLink>,
     /// Depth of native → Forge callbacks in progress.
@@ -182,6 +185,7 @@ impl Machine {
             exported: Vec::new(),
             squads: Vec::new(),
             limits,
+            frame_limit: limits.max_depth,
             budget: limits.budget,
             link: None,
             callbacks: 0,
@@ -196,6 +200,7 @@ impl Machine {
 
     /// Prepares the program's top level as the task's first frame.
     pub fn enter_main(&mut self) {
+        self.frame_limit = self.limits.max_depth + 1;
         let proto = self.vm.main;
         self.regs.clear();
         self.regs.resize(proto.nregs as usize + 1, Val::Null);

@@ -503,7 +503,7 @@ impl Machine {
                 self.regs[a] = Val::Obj(self.heap.alloc(HeapObj::Object(Box::default()))?);
             }
             Op::ObjectInsert => {
-                let key = Self::name_const(proto, ins.b()).clone();
+                let key = Self::name(proto, ins.b()).clone();
                 let v = self.regs[base + ins.c()];
                 if let Val::Obj(r) = self.regs[a] {
                     if let HeapObj::Object(o) = self.heap.get_mut(r) {
@@ -535,7 +535,7 @@ impl Machine {
                 self.make_struct(a, name)?;
             }
             Op::GetField => {
-                let name = Self::name_const(proto, ins.c());
+                let name = Self::name(proto, ins.c());
                 let v = self.get_field(self.regs[rb], name)?;
                 self.regs[a] = v;
             }
@@ -544,7 +544,7 @@ impl Machine {
                 self.regs[a] = v;
             }
             Op::GetFieldW => {
-                let name = Self::name_const(proto, ins.c());
+                let name = Self::name(proto, ins.c());
                 self.regs[a] = self.child_for_write(self.regs[rb], ChildKey::Field(name))?;
             }
             Op::GetIndexW => {
@@ -552,7 +552,7 @@ impl Machine {
                 self.regs[a] = self.child_for_write(self.regs[rb], ChildKey::Index(idx))?;
             }
             Op::SetField => {
-                let name = Self::name_const(proto, ins.b()).clone();
+                let name = Self::name(proto, ins.b()).clone();
                 let v = self.regs[base + ins.c()];
                 self.set_field(self.regs[a], name, v)?;
             }
@@ -562,7 +562,7 @@ impl Machine {
                 self.set_index(self.regs[a], idx, v)?;
             }
             Op::GetFieldOr => {
-                let name = Self::name_const(proto, ins.c());
+                let name = Self::name(proto, ins.c());
                 self.regs[a] = match self.regs[rb] {
                     Val::Obj(r) => match self.heap.get(r) {
                         HeapObj::Object(o) => o.fields.get(name.as_str()).copied().unwrap_or(Val::Null),
@@ -601,7 +601,7 @@ impl Machine {
                 }
             }
             Op::MatchCtor => {
-                let name = Self::name_const(proto, ins.c());
+                let name = Self::name(proto, ins.c());
                 let arity = match self.regs[a] {
                     Val::Int(n) => n as usize,
                     _ => 0,
@@ -617,7 +617,7 @@ impl Machine {
                 self.regs[a] = Val::Bool(hit);
             }
             Op::MatchUnit => {
-                let name = Self::name_const(proto, ins.c());
+                let name = Self::name(proto, ins.c());
                 let hit = match self.regs[rb] {
                     Val::None => name.as_str() == "None",
                     Val::Obj(r) => matches!(self.heap.get(r), HeapObj::Enum(e) if e.payload.is_empty() && e.variant == *name),
@@ -713,6 +713,13 @@ impl Machine {
                 }
                 return Ok(true);
             }
+            Op::CheckMethod => {
+                let recv = self.regs[a];
+                let name = Self::name(proto, ins.c());
+                if self.find_method(recv, name).is_none() && registry().method(name).is_none() {
+                    return Err(self.no_method(recv, name));
+                }
+            }
             Op::Spawn => {
                 let f = self.regs[a + 1];
                 let args = self.regs[a + 2..a + 2 + ins.b()].to_vec();
@@ -720,7 +727,7 @@ impl Machine {
                 self.after_spawn(a, h, ins.c() & 1 == 1)?;
             }
             Op::SpawnMethod => {
-                let name = Self::name_const(proto, ins.c() >> 1);
+                let name = Self::name(proto, ins.c() >> 1);
                 let recv = self.regs[a + 1];
                 let mut args = self.regs[a + 2..a + 2 + ins.b()].to_vec();
                 let f = match self.find_method(recv, name) {
