@@ -67,6 +67,9 @@ opcodes! {
     NewCell: Abc => "R[A] := a new cell holding R[B] (C=1: store into the cell already in R[A] if any)",
     GetCell: Abc => "R[A] := value of the cell in R[B]",
     SetCell: Abc => "value of the cell in R[A] := R[B]",
+    NewSpill: ABx => "R[A] := an array of Bx nulls, the spilled locals of a very large function",
+    GetSpill: Abc => "R[A] := spilled local C, in the array R[B]",
+    SetSpill: Abc => "spilled local B in the array R[A] := R[C]",
     Share: Abc => "mark the array or object in R[A] shared (copy on next write)",
     Unique: Abc => "make the array or object in R[A] unshared, copying it if shared",
 

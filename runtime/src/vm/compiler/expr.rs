@@ -20,7 +20,9 @@ impl FnCompiler<'_> {
     /// new temporary.
     pub(crate) fn expr_any(&mut self, e: &'static Expr) -> Reg {
         if let ExprKind::Var(VarRef { slot: Slot::Local(i), .. }) = e.kind {
-            return self.regs.local(i);
+            if let Some(r) = self.regs.local_reg(i) {
+                return r;
+            }
         }
         let t = self.regs.temp();
         self.expr_to(e, t);
@@ -143,12 +145,16 @@ impl FnCompiler<'_> {
 
     pub(crate) fn read_var(&mut self, v: &'static VarRef, dst: Reg) {
         self.with_span(v.span, |c| match v.slot {
-            Slot::Local(i) => {
-                let r = c.regs.local(i);
-                if r != dst {
+            Slot::Local(i) => match (c.regs.local_reg(i), c.regs.spill_slot(i)) {
+                (Some(r), _) if r != dst => {
                     c.abc(Op::Move, dst, r, 0);
                 }
-            }
+                (Some(_), _) => {}
+                (None, Some((s, k))) => {
+                    c.abc(Op::GetSpill, dst, s, k);
+                }
+                (None, None) => unreachable!("a local is kept or spilled"),
+            },
             Slot::Cell(i) => {
                 let cell = c.regs.cell(i);
                 c.abc(Op::GetCell, dst, cell, 0);

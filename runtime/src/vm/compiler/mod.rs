@@ -305,6 +305,12 @@ impl<'p> FnCompiler<'p> {
         // (A call made by the `Call` opcode checks the budget itself and
         // enters at `body_start + 1`: this instruction must stay first.)
         self.abc(Op::Safepoint, 0, 0, 0);
+        if let Some((r, n)) = self.regs.spill_array() {
+            self.abx(Op::NewSpill, r, n as u16);
+        }
+        if def.params.len() as u32 > self.regs.kept() {
+            self.fail(format!("function '{}' has too many parameters", def.name));
+        }
         let mut cell_params = Vec::new();
         for (i, p) in def.params.iter().enumerate() {
             if let Slot::Cell(c) = p.decl.slot {
@@ -321,7 +327,11 @@ impl<'p> FnCompiler<'p> {
         self.span = def.span;
         self.abc(Op::Return, result, 0, 0);
         if self.regs.overflowed() {
-            self.fail(format!("function '{}' needs more than 250 registers", def.name));
+            self.fail(format!(
+                "function '{}' is too large for the VM: more than {} local variables, or an expression nested too deeply",
+                def.name,
+                regalloc::MAX_SPILLED + 150
+            ));
         }
         if let Some(e) = self.error.take() {
             return Err(e);
@@ -340,7 +350,7 @@ impl<'p> FnCompiler<'p> {
             default_starts,
             body_start,
             captures: def.captures.clone(),
-            cell_base: def.locals,
+            cell_base: self.regs.cell(0) as u32,
             children: self.children,
             handlers: self.handlers,
             structs: self.structs,

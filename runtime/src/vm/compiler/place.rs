@@ -97,7 +97,7 @@ impl FnCompiler<'_> {
         let root = &place.root;
         let keeps_place = matches!(&value.kind, ExprKind::PlaceCall { place: p, .. } | ExprKind::MethodCall { place: Some(p), .. } if same_place(p, place));
         match root.slot {
-            Slot::Local(i) => {
+            Slot::Local(i) if self.regs.local_reg(i).is_some() => {
                 let r = self.regs.local(i);
                 match op {
                     None if keeps_place => {
@@ -149,12 +149,16 @@ impl FnCompiler<'_> {
     /// Stores register `r` into a variable (not a declaration).
     pub(crate) fn write_var(&mut self, v: &'static VarRef, r: Reg) {
         self.with_span(v.span, |c| match v.slot {
-            Slot::Local(i) => {
-                let l = c.regs.local(i);
-                if l != r {
+            Slot::Local(i) => match (c.regs.local_reg(i), c.regs.spill_slot(i)) {
+                (Some(l), _) if l != r => {
                     c.abc(Op::Move, l, r, 0);
                 }
-            }
+                (Some(_), _) => {}
+                (None, Some((s, k))) => {
+                    c.abc(Op::SetSpill, s, k, r);
+                }
+                (None, None) => unreachable!("a local is kept or spilled"),
+            },
             Slot::Cell(i) => {
                 let cell = c.regs.cell(i);
                 c.abc(Op::SetCell, cell, r, 0);
@@ -189,7 +193,7 @@ impl FnCompiler<'_> {
 
     fn load_root(&mut self, place: &'static Place) -> Option<Root> {
         match place.root.slot {
-            Slot::Local(i) => Some(Root::Local(self.regs.local(i))),
+            Slot::Local(i) if self.regs.local_reg(i).is_some() => Some(Root::Local(self.regs.local(i))),
             Slot::Undefined | Slot::Builtin(_) => {
                 let k = self.k_str(&arcstr::format!("undefined variable: {}", place.root.name));
                 self.abx(Op::Fail, 0, k);

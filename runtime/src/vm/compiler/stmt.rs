@@ -46,7 +46,7 @@ impl FnCompiler<'_> {
     /// Binds `decl` to the value of `value` (stored: marked shared if needed).
     pub(crate) fn bind_expr(&mut self, decl: &'static VarDecl, value: &'static Expr) {
         match decl.slot {
-            Slot::Local(i) => {
+            Slot::Local(i) if self.regs.local_reg(i).is_some() => {
                 let r = self.regs.local(i);
                 self.expr_store(value, r);
             }
@@ -60,12 +60,16 @@ impl FnCompiler<'_> {
     /// Binds `decl` to the value in register `r`.
     pub(crate) fn bind_reg(&mut self, decl: &'static VarDecl, r: Reg) {
         match decl.slot {
-            Slot::Local(i) => {
-                let l = self.regs.local(i);
-                if l != r {
+            Slot::Local(i) => match (self.regs.local_reg(i), self.regs.spill_slot(i)) {
+                (Some(l), _) if l != r => {
                     self.abc(Op::Move, l, r, 0);
                 }
-            }
+                (Some(_), _) => {}
+                (None, Some((s, k))) => {
+                    self.abc(Op::SetSpill, s, k, r);
+                }
+                (None, None) => unreachable!("a local is kept or spilled"),
+            },
             Slot::Cell(c) => {
                 let cell = self.regs.cell(c);
                 self.abc(Op::NewCell, cell, r, 0);
@@ -128,7 +132,11 @@ impl FnCompiler<'_> {
                 // that could hold it was marked when it was bound (the
                 // binding rules in mod.rs), and the variable dies here.
                 let (r, share) = match v {
-                    Some(e @ Expr { kind: ExprKind::Var(VarRef { slot: Slot::Local(_), .. }), .. }) => (self.expr_any(e), 0),
+                    Some(e @ Expr { kind: ExprKind::Var(VarRef { slot: Slot::Local(i), .. }), .. })
+                        if self.regs.local_reg(*i).is_some() =>
+                    {
+                        (self.expr_any(e), 0)
+                    }
                     Some(e) => (self.expr_any(e), Self::is_aliasing(e) as u8),
                     None => {
                         let t = self.regs.temp();

@@ -713,6 +713,29 @@ impl Machine {
                 }
                 return Ok(true);
             }
+            Op::NewSpill => {
+                let items = vec![Val::Null; ins.bx()];
+                self.regs[a] = Val::Obj(self.heap.alloc(HeapObj::Array(ArrayObj { items, shared: false }))?);
+            }
+            Op::GetSpill => {
+                self.regs[a] = match self.regs[rb] {
+                    Val::Obj(r) => match self.heap.get(r) {
+                        HeapObj::Array(s) => s.items.get(ins.c()).copied().unwrap_or(Val::Null),
+                        _ => Val::Null,
+                    },
+                    _ => Val::Null,
+                };
+            }
+            Op::SetSpill => {
+                let v = self.regs[base + ins.c()];
+                if let Val::Obj(r) = self.regs[a] {
+                    if let HeapObj::Array(s) = self.heap.get_mut(r) {
+                        if let Some(slot) = s.items.get_mut(ins.b()) {
+                            *slot = v;
+                        }
+                    }
+                }
+            }
             Op::CheckMethod => {
                 let recv = self.regs[a];
                 let name = Self::name(proto, ins.c());
