@@ -8,7 +8,12 @@ use crate::builtins::NativeFn;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ObjRef(pub u32);
 
+// An 8-byte tag puts every payload at offset 8, so a copy is two aligned
+// words; with the default layout `Bool` sits at offset 1 and copies of
+// `Val` (and `Option<Val>`) became odd-sized moves that stall on
+// store-forwarding in the dispatch loop.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(u64)]
 pub enum Val {
     #[default]
     Null,
@@ -37,5 +42,7 @@ mod tests {
     #[test]
     fn val_is_two_words() {
         assert_eq!(std::mem::size_of::<super::Val>(), 16);
+        // The globals table stores `Option<Val>`: the tag's niche holds `None`.
+        assert_eq!(std::mem::size_of::<Option<super::Val>>(), 16);
     }
 }

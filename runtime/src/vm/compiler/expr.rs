@@ -406,8 +406,9 @@ impl FnCompiler<'_> {
         let mark = self.regs.mark();
         // `a + b + c + …` nests to the left: computing the left operand in
         // `dst` when it is a scratch register keeps a long chain within a
-        // constant number of registers.
-        let ra = if self.regs.is_top_temp(dst) {
+        // constant number of registers. Other left operands (a variable
+        // above all) are used where they are, with no move.
+        let ra = if self.regs.is_top_temp(dst) && matches!(a.kind, ExprKind::Binary(..)) {
             self.expr_to(a, dst);
             self.protect(a, dst, Self::has_effects(b));
             dst

@@ -104,9 +104,10 @@ pub struct Heap {
     free: Vec<u32>,
     /// Estimated bytes held by live (not yet freed) objects.
     pub(crate) bytes: usize,
+    /// `should_collect` once `bytes` exceeds it. Stress mode keeps it at the
+    /// bytes left by the last collection: every allocation adds at least one
+    /// slot's size, so any allocation since then makes a collection due.
     threshold: usize,
-    /// `stats.allocations` when the last collection ran.
-    allocations_at_collection: u64,
     /// Collect at every safepoint (`FORGE_GC_STRESS=1`).
     pub stress: bool,
     /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
@@ -127,8 +128,7 @@ impl Heap {
             marks: Vec::new(),
             free: Vec::new(),
             bytes: 0,
-            threshold: MIN_THRESHOLD.min(max_bytes / 2),
-            allocations_at_collection: 0,
+            threshold: if stress { 0 } else { MIN_THRESHOLD.min(max_bytes / 2) },
             stress,
             max_bytes,
             stats: HeapStats::default(),
@@ -185,7 +185,7 @@ impl Heap {
     /// find the same objects and no slot could have been reused in between.
     #[inline(always)]
     pub fn should_collect(&self) -> bool {
-        self.bytes > self.threshold || (self.stress && self.stats.allocations != self.allocations_at_collection)
+        self.bytes > self.threshold
     }
 
     /// Drops spare capacity (a parked task's heap is usually small).
@@ -218,7 +218,10 @@ impl Heap {
         }
         self.bytes = self.bytes.saturating_sub(freed_bytes);
         self.marks.iter_mut().for_each(|w| *w = 0);
-        self.allocations_at_collection = self.stats.allocations;
+        if self.stress {
+            self.threshold = self.bytes;
+            return;
+        }
         // Under a heap limit, collect well before reaching it so that
         // garbage is never reported as "out of memory".
         let headroom = self.bytes + self.max_bytes.saturating_sub(self.bytes) / 2;

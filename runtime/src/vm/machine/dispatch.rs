@@ -447,47 +447,46 @@ impl Machine {
                     Op::Call => {
                         // A closure called with all its parameters: the new
                         // frame is entered without leaving the loop.
-                        if let Val::Obj(r) = &w[ins.a()] {
-                            let r = *r;
+                        if let Val::Obj(r) = w[ins.a()] {
                             if let HeapObj::Closure(c) = self.heap.get(r) {
                                 let callee = c.proto;
                                 let argc = ins.b();
-                                self.budget -= 1;
-                                let due = self.budget == 0 || self.heap.should_collect();
-                                if due {
-                                    // The callee's entry safepoint will run.
-                                    self.budget += 1;
-                                }
-                                if !due && argc == callee.nparams as usize && fi + 1 < self.frame_limit {
+                                // When a safepoint is due (the budget's last unit, or
+                                // a collection), the general path runs the callee's
+                                // entry `Safepoint`.
+                                if argc == callee.nparams as usize
+                                    && self.budget > 1
+                                    && !self.heap.should_collect()
+                                    && fi + 1 < self.frame_limit
+                                {
+                                    self.budget -= 1;
                                     self.frames[fi].pc = pc;
-                                    let new_base = base + ins.a() + 1;
+                                    let ret = base + ins.a();
+                                    base = ret + 1;
+                                    w = window(&mut regs, base);
                                     // The callee may change its parameters: they must not
                                     // show through the caller's variables.
-                                    for v in &regs[new_base..new_base + argc] {
+                                    for v in &w[..argc] {
                                         if let Val::Obj(r) = v {
                                             self.share_obj(*r);
                                         }
                                     }
-                                    let nregs = callee.nregs as usize;
-                                    if regs.len() < new_base + WINDOW {
-                                        regs.resize(new_base + WINDOW, Val::Null);
-                                    }
-                                    regs[new_base + argc..new_base + nregs + 1].fill(Val::Null);
+                                    // Registers beyond the parameters start empty (the GC
+                                    // scans the whole frame).
+                                    w[argc..callee.nregs as usize + 1].fill(Val::Null);
                                     self.frames.push(Frame {
                                         proto: callee,
                                         pc: callee.body_start as usize + 1,
-                                        base: new_base,
+                                        base,
                                         closure: Some(r),
-                                        ret: base + ins.a(),
+                                        ret,
                                         kind: FrameKind::Call,
                                     });
                                     fi += 1;
                                     proto = callee;
-                                    base = new_base;
                                     code = &proto.code[..];
                                     // The entry `Safepoint` is skipped: its check was made above.
                                     pc = callee.body_start as usize + 1;
-                                    w = window(&mut regs, base);
                                     continue;
                                 }
                             }
