@@ -125,11 +125,11 @@ impl Machine {
 
     /// Calls a native with the `argc` values in the registers from `first`.
     pub(crate) fn call_native(&mut self, n: &'static NativeFn, first: usize, argc: usize) -> EvalResult<Val> {
-        if let Some(r) = self.intrinsic(n, first, argc) {
-            return r;
-        }
         if let Some(f) = self.frames.last() {
             self.span = f.proto.spans[f.pc.saturating_sub(1)];
+        }
+        if let Some(r) = self.intrinsic(n, first, argc) {
+            return r;
         }
         let (roots, exported) = (self.native_roots.len(), self.exported.len());
         let mut args: SmallVec<[Value; 4]> = SmallVec::with_capacity(argc);

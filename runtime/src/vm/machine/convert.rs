@@ -72,12 +72,21 @@ impl Machine {
         if let Some(s) = scalar(v) {
             return Ok(s);
         }
+        // A channel (the argument of every `send`/`receive`) is a handle.
+        if let Val::Obj(r) = v {
+            if let HeapObj::Channel(c) = self.heap.get(r) {
+                return Ok(Value::Channel(c.clone()));
+            }
+        }
         let mut ex = Exporter { mode: Mode::Call, cells: HashMap::new() };
         self.export_with(v, &mut ex)
     }
 
     /// A copy of `v` for another task.
     pub(crate) fn export_message(&mut self, v: Val) -> Result<Message, Ctrl> {
+        if let Some(s) = scalar(v) {
+            return Ok(Message::plain(s));
+        }
         let mut ex = Exporter { mode: Mode::Message, cells: HashMap::new() };
         let value = self.export_with(v, &mut ex)?;
         Ok(Message::detached(value, !ex.cells.is_empty()))

@@ -4,6 +4,11 @@
 //! at worst one pass without copying) and fall back to the native — which
 //! gives the errors — for any argument they do not handle, so behaviour is
 //! the built-in's exactly.
+//!
+//! `send` and `receive` are here too: when the channel has room (or a
+//! value), the message goes straight between the heap and the channel,
+//! without exporting the channel; when the call would block, the native runs
+//! and does the waiting.
 
 use std::sync::OnceLock;
 
@@ -22,6 +27,8 @@ enum Intrinsic {
     Contains,
     IndexOf,
     IsEmpty,
+    Send,
+    Receive,
 }
 
 /// The natives with an intrinsic, by identity (module functions may reuse
@@ -37,6 +44,8 @@ fn table() -> &'static [(usize, Intrinsic)] {
             ("has_key", Intrinsic::HasKey),
             ("contains", Intrinsic::Contains),
             ("index_of", Intrinsic::IndexOf),
+            ("send", Intrinsic::Send),
+            ("receive", Intrinsic::Receive),
         ];
         let mut t: Vec<(usize, Intrinsic)> =
             global.iter().filter_map(|(name, i)| r.native(name).map(|n| (addr(n), *i))).collect();
@@ -56,6 +65,11 @@ impl Machine {
     pub(crate) fn intrinsic(&mut self, n: &'static NativeFn, first: usize, argc: usize) -> Option<Result<Val, Ctrl>> {
         let key = addr(n);
         let (_, which) = table().iter().find(|(k, _)| *k == key)?;
+        match (which, argc) {
+            (Intrinsic::Send, 2) => return self.try_send_intrinsic(first),
+            (Intrinsic::Receive, 1) => return self.try_receive_intrinsic(first),
+            _ => {}
+        }
         let arg = |i: usize| self.regs[first + i];
         let obj = |v: Val| match v {
             Val::Obj(r) => Some(self.heap.get(r)),
@@ -108,5 +122,43 @@ impl Machine {
         // An element handed out of a shared array may now have two places.
         self.share(r);
         Some(Ok(r))
+    }
+
+    /// `send(ch, v)` when `ch` has room. Not while the native is suspended
+    /// in a wait: its restart must withdraw its registration first.
+    fn try_send_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
+        let (ch, v) = (self.regs[first], self.regs[first + 1]);
+        if !self.pending_waiters.is_empty() || !self.is_open_channel(ch) {
+            return None;
+        }
+        let msg = match self.export_message(v) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let Val::Obj(r) = ch else { return None };
+        let HeapObj::Channel(c) = self.heap.get(r) else { return None };
+        // Full: the native waits for room (the copy is made again then).
+        c.try_send(msg).ok().map(|()| Ok(Val::Null))
+    }
+
+    /// `receive(ch)` when `ch` holds a value.
+    fn try_receive_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
+        if !self.pending_waiters.is_empty() {
+            return None;
+        }
+        let Val::Obj(r) = self.regs[first] else { return None };
+        let HeapObj::Channel(c) = self.heap.get(r) else { return None };
+        match c.try_recv() {
+            scheduler::channel::TryRecv::Ready(m) => {
+                let v = m.into_value();
+                Some(self.import(&v))
+            }
+            // Empty: the native waits; closed: the native answers `null`.
+            _ => None,
+        }
+    }
+
+    fn is_open_channel(&self, v: Val) -> bool {
+        matches!(v, Val::Obj(r) if matches!(self.heap.get(r), HeapObj::Channel(c) if !c.is_closed()))
     }
 }
