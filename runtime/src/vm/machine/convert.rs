@@ -7,10 +7,11 @@
 //! closure sent to another task is copied with fresh cells instead (GC
 //! rule 1: an `ObjRef` never leaves its heap).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use smallvec::{smallvec, SmallVec};
 
 use arcstr::ArcStr;
 
@@ -78,7 +79,7 @@ impl Machine {
                 return Ok(Value::Channel(c.clone()));
             }
         }
-        let mut ex = Exporter { mode: Mode::Call, cells: HashMap::new() };
+        let mut ex = Exporter { mode: Mode::Call, cells: HashMap::default() };
         self.export_with(v, &mut ex)
     }
 
@@ -87,7 +88,7 @@ impl Machine {
         if let Some(s) = scalar(v) {
             return Ok(Message::plain(s));
         }
-        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::new() };
+        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default() };
         let value = self.export_with(v, &mut ex)?;
         Ok(Message::detached(value, !ex.cells.is_empty()))
     }
@@ -95,7 +96,7 @@ impl Machine {
     /// Several values for another task, sharing one cell map (two closures
     /// that share a cell still share its copy).
     pub(crate) fn export_messages(&mut self, vs: &[Val]) -> Result<(Vec<Value>, bool), Ctrl> {
-        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::new() };
+        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default() };
         let mut out = Vec::with_capacity(vs.len());
         for v in vs {
             out.push(self.export_with(*v, &mut ex)?);
@@ -104,9 +105,11 @@ impl Machine {
     }
 
     fn export_with(&mut self, root: Val, ex: &mut Exporter) -> Result<Value, Ctrl> {
-        let mut steps = vec![ExportStep::Visit(root)];
-        let mut out: Vec<Value> = Vec::new();
-        let mut cells_out: Vec<Arc<Mutex<Value>>> = Vec::new();
+        // Small values (a spawn's closure and arguments, a message) convert
+        // without touching the allocator.
+        let mut steps: SmallVec<[ExportStep; 8]> = smallvec![ExportStep::Visit(root)];
+        let mut out: SmallVec<[Value; 8]> = SmallVec::new();
+        let mut cells_out: SmallVec<[Arc<Mutex<Value>>; 4]> = SmallVec::new();
         while let Some(step) = steps.pop() {
             match step {
                 ExportStep::Visit(v) => self.export_visit(v, &mut steps, &mut out),
@@ -126,16 +129,16 @@ impl Machine {
                 },
                 ExportStep::FillCell(cell) => *cell.lock() = pop(&mut out),
                 ExportStep::Array(n) => {
-                    let items = out.split_off(out.len() - n);
+                    let items = last(&mut out, n);
                     out.push(Value::array(items));
                 }
                 ExportStep::Object(tag, keys) => {
-                    let values = out.split_off(out.len() - keys.len());
+                    let values = last(&mut out, keys.len());
                     let fields: Map = keys.into_iter().zip(values).collect();
                     out.push(Value::Object(Arc::new(Object { tag, fields })));
                 }
                 ExportStep::Closure { def, captures, handle } => {
-                    let captures = cells_out.split_off(cells_out.len() - captures);
+                    let captures = last(&mut cells_out, captures);
                     let f = Arc::new(Closure { def, captures: captures.into_boxed_slice() });
                     // A callback in this task runs the closure itself.
                     if ex.mode == Mode::Call {
@@ -145,7 +148,7 @@ impl Machine {
                     out.push(Value::Func(f));
                 }
                 ExportStep::Enum(enum_name, variant, n) => {
-                    let payload = out.split_off(out.len() - n).into_boxed_slice();
+                    let payload = last(&mut out, n).into_boxed_slice();
                     out.push(Value::Enum(Arc::new(EnumValue { enum_name, variant, payload })));
                 }
                 ExportStep::Ok => {
@@ -167,12 +170,12 @@ impl Machine {
 
     /// Converts a leaf at once, or schedules a container's children (last
     /// first, so they finish in order) and then its construction.
-    fn export_visit(&self, v: Val, steps: &mut Vec<ExportStep>, out: &mut Vec<Value>) {
+    fn export_visit(&self, v: Val, steps: &mut SmallVec<[ExportStep; 8]>, out: &mut SmallVec<[Value; 8]>) {
         let Val::Obj(r) = v else {
             out.push(scalar(v).unwrap_or_default());
             return;
         };
-        let children = |steps: &mut Vec<ExportStep>, items: &[Val]| steps.extend(items.iter().rev().map(|v| ExportStep::Visit(*v)));
+        let children = |steps: &mut SmallVec<[ExportStep; 8]>, items: &[Val]| steps.extend(items.iter().rev().map(|v| ExportStep::Visit(*v)));
         match self.heap.get(r) {
             HeapObj::Str(s) => out.push(Value::Str(s.clone())),
             HeapObj::Array(a) => match a.items.iter().map(|v| self.leaf(*v)).collect::<Option<Vec<_>>>() {
@@ -220,13 +223,13 @@ impl Machine {
 
     /// A `Value` (a native's result, a received message) in this heap.
     pub(crate) fn import(&mut self, v: &Value) -> Result<Val, Ctrl> {
-        let mut cells = HashMap::new();
+        let mut cells = HashMap::default();
         self.import_with(v, &mut cells)
     }
 
     /// Imports several values sharing one cell map.
     pub(crate) fn import_all(&mut self, vs: &[Value]) -> Result<Vec<Val>, Ctrl> {
-        let mut cells = HashMap::new();
+        let mut cells = HashMap::default();
         vs.iter().map(|v| self.import_with(v, &mut cells)).collect()
     }
 
@@ -236,8 +239,8 @@ impl Machine {
         if let Some(v) = self.import_leaf(root)? {
             return Ok(v);
         }
-        let mut steps = vec![ImportStep::Visit(root.clone())];
-        let mut out: Vec<Val> = Vec::new();
+        let mut steps: SmallVec<[ImportStep; 8]> = smallvec![ImportStep::Visit(root.clone())];
+        let mut out: SmallVec<[Val; 8]> = SmallVec::new();
         while let Some(step) = steps.pop() {
             let obj = match step {
                 ImportStep::Visit(v) => {
@@ -268,18 +271,18 @@ impl Machine {
                     *self.heap.get_mut(r) = HeapObj::Cell(v);
                     continue;
                 }
-                ImportStep::Array(n) => HeapObj::Array(ArrayObj { items: out.split_off(out.len() - n), shared: false }),
+                ImportStep::Array(n) => HeapObj::Array(ArrayObj { items: last(&mut out, n), shared: false }),
                 ImportStep::Object(tag, keys) => {
-                    let values = out.split_off(out.len() - keys.len());
+                    let values = last(&mut out, keys.len());
                     let fields: FieldMap = keys.into_iter().zip(values).collect();
                     HeapObj::Object(Box::new(ObjectObj { tag, fields, shared: false }))
                 }
                 ImportStep::Closure(proto, n) => {
-                    let upvals = out.split_off(out.len() - n).into_iter().filter_map(|v| v.obj()).collect();
+                    let upvals = last(&mut out, n).into_iter().filter_map(|v| v.obj()).collect();
                     HeapObj::Closure(Box::new(ClosureObj { proto, upvals }))
                 }
                 ImportStep::Enum(enum_name, variant, n) => {
-                    let payload = out.split_off(out.len() - n).into_boxed_slice();
+                    let payload = last(&mut out, n).into_boxed_slice();
                     HeapObj::Enum(Box::new(EnumObj { enum_name, variant, payload }))
                 }
                 ImportStep::Ok => HeapObj::Ok(out.pop().unwrap_or_default()),
@@ -320,8 +323,8 @@ impl Machine {
     }
 
     /// Schedules a container's children and then its construction.
-    fn import_visit(&mut self, v: Value, steps: &mut Vec<ImportStep>, out: &mut Vec<Val>) -> Result<(), Ctrl> {
-        let visit_all = |steps: &mut Vec<ImportStep>, items: &[Value]| steps.extend(items.iter().rev().cloned().map(ImportStep::Visit));
+    fn import_visit(&mut self, v: Value, steps: &mut SmallVec<[ImportStep; 8]>, out: &mut SmallVec<[Val; 8]>) -> Result<(), Ctrl> {
+        let visit_all = |steps: &mut SmallVec<[ImportStep; 8]>, items: &[Value]| steps.extend(items.iter().rev().cloned().map(ImportStep::Visit));
         match &v {
             Value::Array(a) => {
                 // Flat arrays (the common result of a native) in one go.
@@ -361,7 +364,15 @@ impl Machine {
     }
 }
 
-fn pop(out: &mut Vec<Value>) -> Value {
+/// The last `n` converted values, in order (a container's children).
+fn last<T, const N: usize>(out: &mut SmallVec<[T; N]>, n: usize) -> Vec<T>
+where
+    [T; N]: smallvec::Array<Item = T>,
+{
+    out.drain(out.len() - n..).collect()
+}
+
+fn pop(out: &mut SmallVec<[Value; 8]>) -> Value {
     out.pop().unwrap_or_default()
 }
 

@@ -129,7 +129,7 @@ pub struct Machine {
     pub(crate) inherited: Option<Arc<tasks::Snapshot>>,
     /// Cells of inherited closures already imported, by the address of the
     /// parent's cell, so closures sharing a cell still share it here.
-    pub(crate) inherited_cells: std::collections::HashMap<usize, ObjRef>,
+    pub(crate) inherited_cells: FxHashMap<usize, ObjRef>,
     /// Globals reset by an `import` in this task: never inherited.
     pub(crate) disinherited: Vec<bool>,
     pub(crate) types: VmTypes,
@@ -170,13 +170,15 @@ impl Machine {
         Machine {
             vm,
             heap: Heap::new(limits.gc_stress, limits.max_heap),
-            regs: Vec::with_capacity(256),
+            // The first frame's window starts past register 0 (the callee
+            // slot): room for it without a reallocation (a 4 KB copy).
+            regs: Vec::with_capacity(dispatch::WINDOW + 16),
             frames: Vec::new(),
             globals: vec![None; vm.program.globals.len()],
             globals_version: 0,
             snapshot: None,
             inherited: None,
-            inherited_cells: std::collections::HashMap::new(),
+            inherited_cells: FxHashMap::default(),
             disinherited: Vec::new(),
             types: VmTypes::default(),
             consts: FxHashMap::default(),
