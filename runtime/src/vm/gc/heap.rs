@@ -5,7 +5,16 @@
 //! separate bit set so sweeping touches one word per 64 objects it keeps.
 //! Sizes are estimates (table slot plus owned buffers) used for the
 //! collection threshold and the heap limit, not exact accounting.
+//!
+//! Under a heap limit (`FORGE_MAX_HEAP`) the tasks a task spawned count
+//! toward its limit while they live, [`TASK_BYTES`] each ([`Heap::charge_task`]):
+//! their own heaps have limits of their own, but without this charge a task
+//! could spawn parked tasks until the machine runs out of memory and never
+//! reach its limit. A child gives its charge back when it finishes, through
+//! the `released` counter (it may finish on another worker while this heap's
+//! task runs); the heap takes those back when it next needs room.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arcstr::ArcStr;
@@ -92,6 +101,26 @@ pub struct HeapStats {
     pub allocations: u64,
 }
 
+/// What a live spawned task costs its spawner's heap limit: about what a
+/// parked VM task holds (machine, frames, a compacted register window,
+/// scheduler cell, join cell), measured with `../shared/bench/idle_tasks`.
+pub const TASK_BYTES: usize = 2048;
+
+/// The charge of one live spawned task against its spawner's heap limit;
+/// dropping it (when the task finishes) gives the bytes back.
+#[derive(Debug)]
+pub struct TaskCharge {
+    released: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for TaskCharge {
+    fn drop(&mut self) {
+        if let Some(r) = self.released.take() {
+            r.fetch_add(TASK_BYTES, Ordering::AcqRel);
+        }
+    }
+}
+
 /// Smallest collection threshold, in bytes.
 const MIN_THRESHOLD: usize = 1 << 20;
 /// The next collection happens when the heap reaches this multiple of what
@@ -111,6 +140,11 @@ pub struct Heap {
     pub stress: bool,
     /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
     pub max_bytes: usize,
+    /// Bytes charged for live spawned tasks (`charge_task`), counted
+    /// against `max_bytes` but not toward the collection threshold.
+    children: usize,
+    /// Charges given back by finished children, not yet taken off `children`.
+    released: Arc<AtomicUsize>,
     pub stats: HeapStats,
 }
 
@@ -131,16 +165,57 @@ impl Heap {
             allocations_at_collection: 0,
             stress,
             max_bytes,
+            children: 0,
+            released: Arc::new(AtomicUsize::new(0)),
             stats: HeapStats::default(),
         }
+    }
+
+    /// Whether `size` more bytes fit under the limit once the charges of
+    /// finished children are taken back. Out of line: only reached near the
+    /// limit.
+    #[cold]
+    fn fits_after_release(&mut self, size: usize) -> bool {
+        self.children = self.children.saturating_sub(self.released.swap(0, Ordering::AcqRel));
+        self.bytes + self.children + size <= self.max_bytes
+    }
+
+    /// The heap-limit error; it names the live spawned tasks when they
+    /// hold part of the limit, since the program may not expect that.
+    #[cold]
+    fn out_of_memory(&self) -> Ctrl {
+        let live = self.children / TASK_BYTES;
+        let message = if live == 0 {
+            "out of memory (heap limit reached)".to_string()
+        } else {
+            let s = if live == 1 { "" } else { "s" };
+            format!(
+                "out of memory (heap limit reached; {live} live task{s} spawned by this task count {} KB each)",
+                TASK_BYTES / 1024
+            )
+        };
+        Ctrl::error(ErrorKind::Runtime, message)
+    }
+
+    /// Charges one spawned task against the heap limit (see the module
+    /// docs). `Err` with `out of memory` when it does not fit.
+    pub fn charge_task(&mut self) -> Result<TaskCharge, Ctrl> {
+        if self.max_bytes == usize::MAX {
+            return Ok(TaskCharge { released: None });
+        }
+        if self.bytes + self.children + TASK_BYTES > self.max_bytes && !self.fits_after_release(TASK_BYTES) {
+            return Err(self.out_of_memory());
+        }
+        self.children += TASK_BYTES;
+        Ok(TaskCharge { released: Some(self.released.clone()) })
     }
 
     /// Allocates an object; `Err` when the heap limit would be exceeded.
     #[inline]
     pub fn alloc(&mut self, obj: HeapObj) -> Result<ObjRef, Ctrl> {
         let size = obj.size();
-        if self.bytes + size > self.max_bytes {
-            return Err(Ctrl::error(ErrorKind::Runtime, "out of memory (heap limit reached)"));
+        if self.bytes + self.children + size > self.max_bytes && !self.fits_after_release(size) {
+            return Err(self.out_of_memory());
         }
         self.bytes += size;
         self.stats.allocations += 1;

@@ -1,6 +1,10 @@
 //! Tasks on the VM: spawning (with a snapshot of the parent's globals and
 //! types copied into the child's own heap), awaiting, squads, and the
 //! scheduler task that resumes a `Machine`.
+//!
+//! A spawn can fail in the spawning task: `out of memory` when the new task
+//! does not fit under the spawner's heap limit (a live child is charged to
+//! it, see `gc/heap.rs`), or `cannot start a task` at the live-task limit.
 
 use std::sync::Arc;
 
@@ -10,11 +14,11 @@ use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitKind, WaitReason};
 
 use super::types::{VmField, VmStruct};
 use super::{Exit, Machine, TaskLink, VmLimits};
-use crate::concurrency::{TaskHandle, TaskOutcome};
+use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
 use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
 use crate::vm::compiler::VmProgram;
-use crate::vm::gc::heap::{ArrayObj, HeapObj};
+use crate::vm::gc::heap::{ArrayObj, HeapObj, TaskCharge};
 use crate::vm::value::Val;
 
 /// A parent's globals and types, copied out of its heap once per change and
@@ -96,8 +100,10 @@ impl Machine {
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
         let entry = VmEntry::Call { f, args: vals, snapshot };
-        let body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
-        let task = runtime.spawn(None, Box::new(body));
+        let charge = self.heap.charge_task()?;
+        let mut body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
+        body.charge = Some(charge);
+        let task = runtime.spawn(None, Box::new(body)).map_err(spawn_refused)?;
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
     }
 
@@ -176,10 +182,11 @@ impl Machine {
         Ctrl::new(Unwind::Blocked)
     }
 
-    fn outcome(&mut self, o: &TaskOutcome) -> Result<Val, Ctrl> {
+    /// The value of task `id`'s outcome, or `task failed: …` if it failed.
+    fn outcome(&mut self, id: scheduler::TaskId, o: &TaskOutcome) -> Result<Val, Ctrl> {
         match o {
             Ok(m) => self.import(&m.share()),
-            Err(e) => Err(Ctrl::runtime(format!("task failed: {}", e.message))),
+            Err(e) => Err(Ctrl::from_error(ForgeError::task_failed(id, e))),
         }
     }
 
@@ -194,7 +201,7 @@ impl Machine {
         };
         let waker = self.link.as_ref().map(|l| l.task.waker()).ok_or_else(|| Ctrl::runtime("await outside a task"))?;
         match h.result.poll(&waker) {
-            JoinPoll::Ready(o) => self.outcome(&o),
+            JoinPoll::Ready(o) => self.outcome(h.id, &o),
             JoinPoll::Pending(_) => {
                 if let Some(l) = &self.link {
                     if l.task.is_cancelled() {
@@ -220,7 +227,7 @@ impl Machine {
                 Some(Err(e)) => {
                     members.iter().for_each(|m| m.task.cancel());
                     self.squads.pop();
-                    return Err(Ctrl::runtime(format!("task failed: {}", e.message)));
+                    return Err(Ctrl::from_error(ForgeError::task_failed(m.id, &e)));
                 }
                 Some(Ok(_)) => {}
                 None => {
@@ -244,7 +251,7 @@ impl Machine {
         let mut items = Vec::with_capacity(members.len());
         for m in &members {
             let o = m.result.try_get().expect("every member finished");
-            items.push(self.outcome(&o)?);
+            items.push(self.outcome(m.id, &o)?);
         }
         Ok(Val::Obj(self.heap.alloc(HeapObj::Array(ArrayObj { items, shared: false }))?))
     }
@@ -259,6 +266,9 @@ pub struct VmTask {
     entry: Option<VmEntry>,
     result: JoinCell<TaskOutcome>,
     runtime: scheduler::Runtime,
+    /// This task's charge against its spawner's heap limit, given back
+    /// when it finishes (`gc/heap.rs`).
+    charge: Option<TaskCharge>,
 }
 
 impl VmTask {
@@ -270,7 +280,7 @@ impl VmTask {
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
     ) -> VmTask {
-        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime }
+        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime, charge: None }
     }
 
     /// Builds the machine on the first run. `Some(outcome)` when the task
@@ -330,6 +340,7 @@ impl Task for VmTask {
     fn run(&mut self, me: &TaskRef) -> RunResult {
         if self.machine.is_none() {
             if let Some(outcome) = self.start(me) {
+                self.charge = None;
                 self.result.complete(outcome);
                 return RunResult::Finished;
             }
@@ -354,6 +365,8 @@ impl Task for VmTask {
             }
         };
         m.stats.record(&m.heap.stats, m.instructions);
+        // Give the spawner its room back before waking its `await`.
+        self.charge = None;
         self.result.complete(outcome);
         self.machine = None;
         RunResult::Finished
