@@ -5,6 +5,10 @@
 //! parent may hold closure cells in its globals or type registry — its
 //! globals and registry. Otherwise the parent's copy-on-write globals are
 //! shared as they are, an O(1) snapshot.
+//!
+//! A spawn fails in the spawning task, at the `spawn`, when the live-task
+//! limit is reached or no stack can be mapped for the new task (the
+//! kernel's limit on memory mappings allows about 32 000 task stacks).
 
 use std::sync::Arc;
 
