@@ -6,13 +6,16 @@
 //! Sizes are estimates (table slot plus owned buffers) used for the
 //! collection threshold and the heap limit, not exact accounting.
 //!
-//! Under a heap limit (`FORGE_MAX_HEAP`) the tasks a task spawned count
-//! toward its limit while they live, [`TASK_BYTES`] each ([`Heap::charge_task`]):
-//! their own heaps have limits of their own, but without this charge a task
-//! could spawn parked tasks until the machine runs out of memory and never
-//! reach its limit. A child gives its charge back when it finishes, through
-//! the `released` counter (it may finish on another worker while this heap's
-//! task runs); the heap takes those back when it next needs room.
+//! Under a heap limit (`FORGE_MAX_HEAP`) what a task keeps alive outside
+//! its heap counts toward its limit too ([`Heap::charge`]): each live task
+//! it spawned, [`TASK_BYTES`] each (their own heaps have limits of their
+//! own), and each copy of its globals that its children inherit (a spawn
+//! after the globals changed makes a new copy, and a parked child keeps
+//! its copy). Without these charges a task could spawn parked tasks until
+//! the machine runs out of memory and never reach its limit. A charge is
+//! given back when its holder ends, through the `released` counter (a child
+//! may finish on another worker while this heap's task runs); the heap
+//! takes those back when it next needs room.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -106,17 +109,19 @@ pub struct HeapStats {
 /// scheduler cell, join cell), measured with `../shared/bench/idle_tasks`.
 pub const TASK_BYTES: usize = 2048;
 
-/// The charge of one live spawned task against its spawner's heap limit;
-/// dropping it (when the task finishes) gives the bytes back.
+/// Bytes held outside this heap on behalf of its task — a live spawned
+/// task, or the copy of the globals its children inherit — charged against
+/// the heap limit; dropping it gives the bytes back.
 #[derive(Debug)]
-pub struct TaskCharge {
+pub struct HeapCharge {
     released: Option<Arc<AtomicUsize>>,
+    bytes: usize,
 }
 
-impl Drop for TaskCharge {
+impl Drop for HeapCharge {
     fn drop(&mut self) {
         if let Some(r) = self.released.take() {
-            r.fetch_add(TASK_BYTES, Ordering::AcqRel);
+            r.fetch_add(self.bytes, Ordering::AcqRel);
         }
     }
 }
@@ -140,10 +145,11 @@ pub struct Heap {
     pub stress: bool,
     /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
     pub max_bytes: usize,
-    /// Bytes charged for live spawned tasks (`charge_task`), counted
-    /// against `max_bytes` but not toward the collection threshold.
+    /// Bytes charged for what the task keeps alive outside the heap
+    /// (`charge`), counted against `max_bytes` but not toward the
+    /// collection threshold.
     children: usize,
-    /// Charges given back by finished children, not yet taken off `children`.
+    /// Charges given back, not yet taken off `children`.
     released: Arc<AtomicUsize>,
     pub stats: HeapStats,
 }
@@ -180,34 +186,32 @@ impl Heap {
         self.bytes + self.children + size <= self.max_bytes
     }
 
-    /// The heap-limit error; it names the live spawned tasks when they
-    /// hold part of the limit, since the program may not expect that.
+    /// The heap-limit error; it says how much of the limit the task's
+    /// spawned tasks hold, since the program may not expect that.
     #[cold]
     fn out_of_memory(&self) -> Ctrl {
-        let live = self.children / TASK_BYTES;
-        let message = if live == 0 {
+        let message = if self.children == 0 {
             "out of memory (heap limit reached)".to_string()
         } else {
-            let s = if live == 1 { "" } else { "s" };
             format!(
-                "out of memory (heap limit reached; {live} live task{s} spawned by this task count {} KB each)",
-                TASK_BYTES / 1024
+                "out of memory (heap limit reached; {} KB of it held by live tasks this task spawned)",
+                self.children.div_ceil(1024)
             )
         };
         Ctrl::error(ErrorKind::Runtime, message)
     }
 
-    /// Charges one spawned task against the heap limit (see the module
-    /// docs). `Err` with `out of memory` when it does not fit.
-    pub fn charge_task(&mut self) -> Result<TaskCharge, Ctrl> {
-        if self.max_bytes == usize::MAX {
-            return Ok(TaskCharge { released: None });
+    /// Charges `bytes` kept alive outside the heap against the heap limit
+    /// (see the module docs). `Err` with `out of memory` when they do not fit.
+    pub fn charge(&mut self, bytes: usize) -> Result<HeapCharge, Ctrl> {
+        if self.max_bytes == usize::MAX || bytes == 0 {
+            return Ok(HeapCharge { released: None, bytes: 0 });
         }
-        if self.bytes + self.children + TASK_BYTES > self.max_bytes && !self.fits_after_release(TASK_BYTES) {
+        if self.bytes + self.children + bytes > self.max_bytes && !self.fits_after_release(bytes) {
             return Err(self.out_of_memory());
         }
-        self.children += TASK_BYTES;
-        Ok(TaskCharge { released: Some(self.released.clone()) })
+        self.children += bytes;
+        Ok(HeapCharge { released: Some(self.released.clone()), bytes })
     }
 
     /// Allocates an object; `Err` when the heap limit would be exceeded.
