@@ -1,8 +1,12 @@
 //! The `forge` command: argument parsing, tier choice, exit codes
-//! (FORGE.md §12). Everything else lives in the `runtime` crate.
+//! (FORGE.md §12), and task dumps on SIGQUIT or `FORGE_DUMP_TASKS`
+//! (`dump.rs`). Everything else lives in the `runtime` crate.
 #![forbid(unsafe_code)]
 
+mod dump;
+
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Tasks allocate on one worker and free on another; mimalloc handles that
 /// pattern far better than the system allocator (see README, Performance).
@@ -86,6 +90,9 @@ fn main() -> ExitCode {
 }
 
 fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run::Tier, stats: bool) -> u8 {
+    // Before anything slow, so an early SIGQUIT does not end the process.
+    let watcher = dump::Watcher::install();
+    let plan = dump::Plan::from_env();
     let program = match runtime::program::load_file(file, args) {
         Ok(p) => p,
         Err(failure) => {
@@ -100,12 +107,14 @@ fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run
     if stats {
         config.stats = Some(Default::default());
     }
+    config.on_start = Some(runtime::run::StartHook(Arc::new(move |rt| watcher.attach(rt, plan))));
     let (code, sched) = runtime::run::run_with_stats(program, config.clone());
     match (&config.stats, tier) {
         (Some(s), runtime::run::Tier::Vm) => eprint!("{}{}", s.render(), sched.render()),
         (Some(_), _) => eprint!("{}(the interpreter has no garbage collector or instruction count; use --vm)\n", sched.render()),
         _ => {}
     }
+    runtime::exit::run_hooks();
     code.clamp(0, 255) as u8
 }
 

@@ -4,10 +4,12 @@
 //! are detached before they are sent, see `value/detach.rs`). A task handle
 //! pairs the scheduler's task (for cancellation) with the join cell where the
 //! task leaves its result.
+//!
+//! Both tiers word a refused spawn the same way ([`spawn_refused`]).
 
 use std::sync::Arc;
 
-use crate::error::ForgeError;
+use crate::error::{Ctrl, ForgeError};
 use crate::message::Message;
 
 pub type ChannelRef = scheduler::Channel<Message>;
@@ -20,4 +22,10 @@ pub struct TaskHandle {
     pub id: scheduler::TaskId,
     pub task: scheduler::TaskRef,
     pub result: scheduler::JoinCell<TaskOutcome>,
+}
+
+/// The error of a `spawn` refused by the live-task limit (`FORGE_MAX_TASKS`),
+/// raised in the spawning task at the `spawn`.
+pub fn spawn_refused(limit: scheduler::TaskLimit) -> Ctrl {
+    Ctrl::runtime(format!("cannot start a task: {limit}"))
 }

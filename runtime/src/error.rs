@@ -37,6 +37,12 @@ pub struct ForgeError {
     /// The calls that were active (function name, call site), innermost
     /// first; at most `MAX_TRACE` entries.
     pub trace: Vec<(arcstr::ArcStr, Span)>,
+    /// For `task failed: …`: the awaited task that failed and where its
+    /// error happened, then the task that one awaited if it failed the same
+    /// way, and so on (at most `MAX_TRACE` entries). Reports print one line
+    /// per entry, so the root cause has a location even though the error is
+    /// raised at the `await`.
+    pub failed_tasks: Vec<(scheduler::TaskId, Option<Span>)>,
 }
 
 /// Call lines kept in an error report.
@@ -44,7 +50,16 @@ pub const MAX_TRACE: usize = 8;
 
 impl ForgeError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ForgeError {
-        ForgeError { kind, message: message.into(), span: None, trace: Vec::new() }
+        ForgeError { kind, message: message.into(), span: None, trace: Vec::new(), failed_tasks: Vec::new() }
+    }
+
+    /// The error raised in a task that awaits task `id`, which failed with
+    /// `cause` (FORGE.md §7.2: `task failed: MSG`).
+    pub fn task_failed(id: scheduler::TaskId, cause: &ForgeError) -> ForgeError {
+        let mut e = ForgeError::new(ErrorKind::Runtime, format!("task failed: {}", cause.message));
+        e.failed_tasks.push((id, cause.span));
+        e.failed_tasks.extend(cause.failed_tasks.iter().take(MAX_TRACE - 1).copied());
+        e
     }
 }
 

@@ -11,11 +11,14 @@
 //! | `program` | loading a program: files, imports, resolution |
 //! | `error` | runtime errors and control flow |
 //! | `output` | the process's stdout, shared by every task |
+//! | `run` | running a program to an exit status; error, deadlock and task-dump reports |
+//! | `exit` | ending the process: flush stdout, at-exit hooks |
 #![deny(unsafe_code)]
 
 pub mod builtins;
 pub mod concurrency;
 pub mod error;
+pub mod exit;
 pub mod interp;
 pub mod message;
 pub mod ops;

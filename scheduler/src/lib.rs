@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `task.rs` | `Task`, `TaskCell` and its state machine, wakers |
 //! | `runtime.rs` | workers, run queues, stealing, parking, deadlock detection |
-//! | `registry.rs` | the table of live tasks (for deadlock reports and dumps) |
+//! | `registry.rs` | the table of live tasks (for deadlock reports and dumps), the live-task limit |
 //! | `channel.rs` | bounded MPMC channels with parking senders/receivers |
 //! | `join.rs` | join cells: a task's result, readable by every awaiter |
 //! | `timer.rs` | the timer thread behind sleeps and timeouts |
@@ -31,6 +31,7 @@ pub mod wait;
 
 pub use channel::{Channel, RecvPoll, SendPoll};
 pub use join::JoinCell;
+pub use registry::{RunState, TaskInfo, TaskLimit};
 pub use runtime::{DeadlockReport, Runtime, RuntimeConfig, SchedStats};
 pub use task::{RunResult, Task, TaskId, TaskRef};
 pub use wait::{Site, SiteNames, WaitKind, WaitReason};

@@ -12,6 +12,14 @@
 //! timer is pending and no blocking operation is in flight, no task can ever
 //! run again. The worker that sees this calls the configured handler with the
 //! list of live tasks and what each waits on.
+//!
+//! Live-task limit: at most `RuntimeConfig::max_tasks` tasks are live at
+//! once (`FORGE_MAX_TASKS`, default [`DEFAULT_MAX_TASKS`]); a spawn beyond it
+//! fails with [`TaskLimit`] and the spawning task reports the error. Like
+//! BEAM's process limit (`+P`, default 2^20), it turns a runaway spawn loop
+//! into an error in the task that spawns, instead of a process the OS kills
+//! once memory runs out. A task counts as live until its worker retires it,
+//! a moment after its result becomes available to `await`.
 
 use std::cell::RefCell;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -22,7 +30,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use observability::names;
 use parking_lot::{Condvar, Mutex};
 
-use crate::registry::{Registry, TaskInfo};
+use crate::registry::{Registry, TaskInfo, TaskLimit};
 use crate::task::{RunResult, Task, TaskCell, TaskId, TaskRef, DONE, IDLE, NOTIFIED, RUNNING, SCHEDULED};
 use crate::timer::TimerService;
 
@@ -42,12 +50,28 @@ pub struct RuntimeConfig {
     /// Called once when a deadlock is detected. If it returns (instead of
     /// exiting the process), `Runtime::run` returns `Err(report)`.
     pub on_deadlock: Option<DeadlockHandler>,
+    /// Most tasks live at once, the main task included (at least 1).
+    pub max_tasks: usize,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { workers: default_workers(), on_deadlock: None }
+        RuntimeConfig { workers: default_workers(), on_deadlock: None, max_tasks: default_max_tasks() }
     }
+}
+
+/// The live-task limit when `FORGE_MAX_TASKS` is not set. A parked VM task
+/// costs about 2 KB, so a runaway spawn loop stops at about 2 GB; programs
+/// that need more live tasks raise the limit.
+pub const DEFAULT_MAX_TASKS: usize = 1_000_000;
+
+/// `FORGE_MAX_TASKS` if set to a positive number, else [`DEFAULT_MAX_TASKS`].
+pub fn default_max_tasks() -> usize {
+    std::env::var("FORGE_MAX_TASKS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_MAX_TASKS)
 }
 
 /// `FORGE_WORKERS` if set to a positive number, else the number of cores.
@@ -111,6 +135,7 @@ pub(crate) struct Shared {
     sleepers: AtomicUsize,
     started: AtomicUsize,
     max_workers: usize,
+    max_tasks: usize,
     pub(crate) registry: Registry,
     next_id: AtomicU64,
     main_done: AtomicBool,
@@ -214,6 +239,7 @@ impl Runtime {
             sleepers: AtomicUsize::new(0),
             started: AtomicUsize::new(1),
             max_workers: config.workers.max(1),
+            max_tasks: config.max_tasks.max(1),
             registry: Registry::default(),
             next_id: AtomicU64::new(1),
             main_done: AtomicBool::new(false),
@@ -235,7 +261,8 @@ impl Runtime {
     /// returned.
     pub fn run(&self, name: &str, main: Box<dyn Task>) -> Result<(), DeadlockReport> {
         let shared = &self.shared;
-        let cell = shared.new_task(Some(Arc::from(name)), true, main);
+        // The main task always starts, whatever the limit.
+        let cell = shared.new_task(Some(Arc::from(name)), true, main, usize::MAX).expect("no limit");
         shared.injector.push(cell);
         shared.worker_loop(0, true);
         match shared.deadlocked.lock().take() {
@@ -245,14 +272,22 @@ impl Runtime {
     }
 
     /// Starts a new task. It may run on any worker, before or after the
-    /// spawner continues.
-    pub fn spawn(&self, name: Option<Arc<str>>, task: Box<dyn Task>) -> TaskRef {
+    /// spawner continues. `Err` (and `task` is dropped unrun) when
+    /// `max_tasks` tasks are live already.
+    pub fn spawn(&self, name: Option<Arc<str>>, task: Box<dyn Task>) -> Result<TaskRef, TaskLimit> {
         let shared = &self.shared;
-        let cell = shared.new_task(name, false, task);
+        let cell = shared.new_task(name, false, task, shared.max_tasks)?;
         shared.maybe_start_worker();
         shared.push(cell.clone());
         tracing::trace!(target: names::SCHED, event = names::event::SPAWN, task.id = cell.id.0);
-        cell
+        Ok(cell)
+    }
+
+    /// Whether a spawn now would be refused by the live-task limit (a tier
+    /// checks this before it builds an expensive task body).
+    pub fn at_task_limit(&self) -> Option<TaskLimit> {
+        let limit = self.shared.max_tasks;
+        (self.shared.registry.live() >= limit).then_some(TaskLimit { limit })
     }
 
     /// Arms a timer that wakes `waker` at `deadline`.
@@ -271,9 +306,17 @@ impl Runtime {
         BlockingGuard { shared: self.shared.clone() }
     }
 
-    /// Every live task and what it waits on.
+    /// Every live task, its state and what it waits on, ordered by id.
+    /// Safe to call from any thread at any time (a signal watcher, an admin
+    /// endpoint) while the tasks run.
     pub fn dump(&self) -> Vec<TaskInfo> {
         self.shared.registry.snapshot()
+    }
+
+    /// Workers started so far, and the most that may start.
+    pub fn workers(&self) -> (usize, usize) {
+        let s = &self.shared;
+        (s.registered.load(Ordering::Acquire).max(1), s.max_workers)
     }
 
     pub fn stats(&self) -> SchedStats {
@@ -307,12 +350,19 @@ impl Drop for BlockingGuard {
 }
 
 impl Shared {
-    fn new_task(self: &Arc<Self>, name: Option<Arc<str>>, is_main: bool, body: Box<dyn Task>) -> TaskRef {
+    fn new_task(
+        self: &Arc<Self>,
+        name: Option<Arc<str>>,
+        is_main: bool,
+        body: Box<dyn Task>,
+        limit: usize,
+    ) -> Result<TaskRef, TaskLimit> {
+        self.registry.try_reserve(limit)?;
         let id = TaskId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let cell = Arc::new(TaskCell::new(id, name, is_main, body, Arc::downgrade(self)));
         self.registry.insert(&cell);
         self.spawned.fetch_add(1, Ordering::Relaxed);
-        cell
+        Ok(cell)
     }
 
     /// Queues a runnable task and wakes a parked worker if there is one.
@@ -600,6 +650,7 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::RunState;
     use crate::wait::{WaitKind, WaitReason};
     use std::sync::atomic::AtomicUsize;
 
@@ -635,7 +686,7 @@ mod tests {
                 self.spawned = true;
                 for _ in 0..100 {
                     let c = Counter { hits: self.hits.clone(), rounds: 3 };
-                    self.children.push(self.rt.spawn(None, Box::new(c)));
+                    self.children.push(self.rt.spawn(None, Box::new(c)).expect("under the limit"));
                 }
             }
             if self.children.iter().all(|c| c.is_finished()) {
@@ -647,7 +698,7 @@ mod tests {
     }
 
     fn run_parent(workers: usize) -> usize {
-        let rt = Runtime::new(RuntimeConfig { workers, on_deadlock: None });
+        let rt = Runtime::new(RuntimeConfig { workers, ..Default::default() });
         let hits = Arc::new(AtomicUsize::new(0));
         let parent = Parent { rt: rt.clone(), children: Vec::new(), spawned: false, hits: hits.clone() };
         rt.run("main", Box::new(parent)).expect("no deadlock");
@@ -670,10 +721,120 @@ mod tests {
     #[test]
     fn blocked_main_is_a_deadlock() {
         for workers in [1, 3] {
-            let rt = Runtime::new(RuntimeConfig { workers, on_deadlock: None });
+            let rt = Runtime::new(RuntimeConfig { workers, ..Default::default() });
             let report = rt.run("main", Box::new(Stuck)).expect_err("deadlock");
             assert_eq!(report.tasks.len(), 1);
             assert_eq!(report.tasks[0].waiting_on.as_ref().map(|w| w.kind), Some(WaitKind::ChannelRecv));
+        }
+    }
+
+    /// A task that blocks on its first run and never finishes.
+    struct Parks;
+    impl Task for Parks {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            RunResult::Blocked(WaitReason::new(WaitKind::Sleep))
+        }
+    }
+
+    /// Spawns a parking task, yields so it runs, spawns another, then dumps.
+    struct Dumper {
+        rt: Runtime,
+        step: u32,
+        seen: Arc<parking_lot::Mutex<Vec<TaskInfo>>>,
+    }
+
+    impl Task for Dumper {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            self.step += 1;
+            if self.step == 1 {
+                self.rt.spawn(None, Box::new(Parks)).expect("under the limit");
+                return RunResult::Yielded;
+            }
+            self.rt.spawn(Some(Arc::from("later")), Box::new(Parks)).expect("under the limit");
+            *self.seen.lock() = self.rt.dump();
+            RunResult::Finished
+        }
+    }
+
+    #[test]
+    fn dump_tells_running_runnable_and_parked_apart() {
+        // One worker: the parking task runs while the main task is queued
+        // behind it, and the last spawn cannot run before the dump.
+        let rt = Runtime::new(RuntimeConfig { workers: 1, ..Default::default() });
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        rt.run("main", Box::new(Dumper { rt: rt.clone(), step: 0, seen: seen.clone() })).expect("no deadlock");
+        let dump = seen.lock().clone();
+        let states: Vec<(u64, RunState)> = dump.iter().map(|t| (t.id.0, t.state)).collect();
+        assert_eq!(states, [(1, RunState::Running), (2, RunState::Parked), (3, RunState::Runnable)]);
+        assert_eq!(dump[0].name.as_deref(), Some("main"));
+        assert_eq!(dump[1].waiting_on.as_ref().map(|w| w.kind), Some(WaitKind::Sleep));
+        assert_eq!(dump[2].name.as_deref(), Some("later"));
+    }
+
+    /// Yields until released, then finishes.
+    struct Gate(Arc<AtomicBool>);
+    impl Task for Gate {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            if self.0.load(Ordering::SeqCst) {
+                RunResult::Finished
+            } else {
+                RunResult::Yielded
+            }
+        }
+    }
+
+    /// Spawns until refused, lets one child finish, spawns again.
+    struct Flood {
+        rt: Runtime,
+        outcome: Arc<parking_lot::Mutex<Option<(usize, TaskLimit, bool)>>>,
+        spawned: usize,
+        first: Option<TaskRef>,
+        release: Arc<AtomicBool>,
+        refused: Option<TaskLimit>,
+    }
+
+    impl Task for Flood {
+        fn run(&mut self, _me: &TaskRef) -> RunResult {
+            if self.refused.is_none() {
+                let gate = Gate(self.release.clone());
+                self.first = Some(self.rt.spawn(None, Box::new(gate)).expect("room for one"));
+                self.spawned = 1;
+                loop {
+                    match self.rt.spawn(None, Box::new(Parks)) {
+                        Ok(_) => self.spawned += 1,
+                        Err(limit) => {
+                            self.refused = Some(limit);
+                            self.release.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                    }
+                }
+            }
+            // A finished task leaves the table just after its state says
+            // DONE (its worker retires it): wait for the table itself.
+            if !self.first.as_ref().is_some_and(|t| t.is_finished()) || self.rt.live_tasks() >= 10 {
+                return RunResult::Yielded;
+            }
+            let again = self.rt.spawn(None, Box::new(Parks)).is_ok();
+            *self.outcome.lock() = Some((self.spawned, self.refused.expect("refused"), again));
+            RunResult::Finished
+        }
+    }
+
+    #[test]
+    fn spawns_beyond_the_task_limit_are_refused_until_a_task_ends() {
+        for workers in [1, 3] {
+            let rt = Runtime::new(RuntimeConfig { workers, max_tasks: 10, ..Default::default() });
+            let outcome = Arc::new(parking_lot::Mutex::new(None));
+            let release = Arc::new(AtomicBool::new(false));
+            let flood = Flood { rt: rt.clone(), outcome: outcome.clone(), spawned: 0, first: None, release, refused: None };
+            rt.run("main", Box::new(flood)).expect("no deadlock");
+            let (spawned, limit, again) = outcome.lock().take().expect("main finished");
+            // Ten live tasks: the main task and nine children.
+            assert_eq!(spawned, 9);
+            assert_eq!(limit, TaskLimit { limit: 10 });
+            assert!(again, "a finished child frees its place");
+            assert!(limit.to_string().contains("FORGE_MAX_TASKS"));
         }
     }
 }

@@ -14,7 +14,7 @@ use scheduler::{WaitKind, WaitReason};
 use super::args::{int, requires};
 use super::{Builder, NativeCx};
 use crate::concurrency::{ChannelRef, TaskOutcome};
-use crate::error::{Ctrl, EvalResult};
+use crate::error::{Ctrl, EvalResult, ForgeError};
 use crate::message::Message;
 use crate::value::Value;
 
@@ -243,10 +243,10 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     })
 }
 
-fn outcome(cx: &mut dyn NativeCx, o: &TaskOutcome) -> EvalResult {
+fn outcome(cx: &mut dyn NativeCx, id: scheduler::TaskId, o: &TaskOutcome) -> EvalResult {
     match o {
         Ok(m) => Ok(cx.adopt_shared(m)),
-        Err(e) => Err(Ctrl::runtime(format!("task failed: {}", e.message))),
+        Err(e) => Err(Ctrl::from_error(ForgeError::task_failed(id, e))),
     }
 }
 
@@ -255,7 +255,7 @@ pub fn await_handle(cx: &mut dyn NativeCx, h: &crate::concurrency::TaskHandle) -
     let waker = cx.waker();
     loop {
         match h.result.poll(&waker) {
-            JoinPoll::Ready(o) => return outcome(cx, &o),
+            JoinPoll::Ready(o) => return outcome(cx, h.id, &o),
             JoinPoll::Pending(_) => cx.wait(reason(cx, WaitKind::Join))?,
         }
     }
@@ -288,14 +288,14 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let mut registration = None;
     let r = loop {
         if let Some(o) = h.result.try_get() {
-            break outcome(cx, &o);
+            break outcome(cx, h.id, &o);
         }
         if Instant::now() >= deadline {
             break Ok(Value::Null);
         }
         if registration.is_none() {
             match h.result.poll(&waker) {
-                JoinPoll::Ready(o) => break outcome(cx, &o),
+                JoinPoll::Ready(o) => break outcome(cx, h.id, &o),
                 JoinPoll::Pending(id) => registration = Some(id),
             }
         }

@@ -117,8 +117,7 @@ fn exit(_: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {
         Some(Value::Int(n)) => (*n).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
         Some(_) => return Err(requires("exit", "an integer status")),
     };
-    crate::output::flush();
-    std::process::exit(code)
+    crate::exit::exit(code)
 }
 
 fn assertion(message: String) -> Ctrl {

@@ -14,7 +14,7 @@ pub struct TestCx {
 
 impl Default for TestCx {
     fn default() -> Self {
-        TestCx { runtime: scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, on_deadlock: None }) }
+        TestCx { runtime: scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, ..Default::default() }) }
     }
 }
 

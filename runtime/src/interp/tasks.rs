@@ -5,6 +5,10 @@
 //! parent may hold closure cells in its globals or type registry — its
 //! globals and registry. Otherwise the parent's copy-on-write globals are
 //! shared as they are, an O(1) snapshot.
+//!
+//! A spawn fails in the spawning task, at the `spawn`, when the live-task
+//! limit is reached or no stack can be mapped for the new task (the
+//! kernel's limit on memory mappings allows about 32 000 task stacks).
 
 use std::sync::Arc;
 
@@ -15,8 +19,8 @@ use super::coroutine::{Entry, InterpTask, Options};
 use super::types::{FieldInfo, StructInfo, TypeRegistry};
 use super::{Interp, TaskState};
 use crate::builtins::registry;
-use crate::concurrency::{TaskHandle, TaskOutcome};
-use crate::error::{Ctrl, EvalResult};
+use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
+use crate::error::{Ctrl, EvalResult, ForgeError};
 use crate::syntax::ast::*;
 use crate::syntax::span::Span;
 use crate::value::detach::Detacher;
@@ -111,6 +115,10 @@ impl Interp<'_> {
         };
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let runtime = self.host.runtime().clone();
+        // Refuse before mapping a stack for a task that cannot start.
+        if let Some(limit) = runtime.at_task_limit() {
+            return Err(spawn_refused(limit).at(span));
+        }
         let options = Options::from_limits(self.limits);
         let body = InterpTask::new(
             self.program,
@@ -118,11 +126,15 @@ impl Interp<'_> {
             Entry::Call { f, args, span },
             result.clone(),
             options,
-            runtime,
+            runtime.clone(),
             false,
         )
-        .map_err(|e| Ctrl::runtime(format!("cannot start a task: {e}")).at(span))?;
-        let task = self.host.runtime().spawn(None, Box::new(body));
+        .map_err(|e| {
+            // Most often the kernel's limit on memory mappings (each task's
+            // stack is one, with a guard page): say how many tasks are live.
+            Ctrl::runtime(format!("cannot start a task ({} tasks live): {e}", runtime.live_tasks())).at(span)
+        })?;
+        let task = runtime.spawn(None, Box::new(body)).map_err(|limit| spawn_refused(limit).at(span))?;
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
     }
 
@@ -147,19 +159,20 @@ impl Interp<'_> {
         let waker = self.host.task().waker();
         loop {
             match h.result.poll(&waker) {
-                JoinPoll::Ready(outcome) => return self.outcome_value(&outcome).map_err(|c| c.at(span)),
+                JoinPoll::Ready(outcome) => return self.outcome_value(h.id, &outcome).map_err(|c| c.at(span)),
                 JoinPoll::Pending(_) => self.park(WaitKind::Join, span)?,
             }
         }
     }
 
-    pub(crate) fn outcome_value(&mut self, outcome: &TaskOutcome) -> EvalResult {
+    /// The value of task `id`'s outcome, or `task failed: …` if it failed.
+    pub(crate) fn outcome_value(&mut self, id: scheduler::TaskId, outcome: &TaskOutcome) -> EvalResult {
         match outcome {
             Ok(m) => {
                 self.state.has_cells |= m.has_cells();
                 Ok(m.share())
             }
-            Err(e) => Err(Ctrl::runtime(format!("task failed: {}", e.message))),
+            Err(e) => Err(Ctrl::from_error(ForgeError::task_failed(id, e))),
         }
     }
 
@@ -193,7 +206,7 @@ impl Interp<'_> {
                 match outcome {
                     Some(Err(e)) => {
                         members.iter().for_each(|m| m.task.cancel());
-                        return Err(Ctrl::runtime(format!("task failed: {}", e.message)).at(span));
+                        return Err(Ctrl::from_error(ForgeError::task_failed(m.id, &e)).at(span));
                     }
                     Some(Ok(_)) => {}
                     None => pending = true,
@@ -210,7 +223,7 @@ impl Interp<'_> {
         let mut results = Vec::with_capacity(members.len());
         for m in &members {
             let outcome = m.result.try_get().expect("every member finished");
-            results.push(self.outcome_value(&outcome)?);
+            results.push(self.outcome_value(m.id, &outcome)?);
         }
         Ok(Value::array(results))
     }

@@ -38,8 +38,8 @@ impl scheduler::Task for Idle {
 fn run(src: &str) -> EvalResult {
     let program = load_source("test.fg", src.to_string(), Vec::new(), Arc::new(SourceMap::new()))
         .unwrap_or_else(|f| panic!("{}", f.render()));
-    let runtime = scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, on_deadlock: None });
-    let task = runtime.spawn(None, Box::new(Idle));
+    let runtime = scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, ..Default::default() });
+    let task = runtime.spawn(None, Box::new(Idle)).expect("under the task limit");
     let host = NoTasks { task, runtime };
     let limits = Limits { max_depth: 200, stack_floor: 0, budget: 1_000 };
     let mut interp = Interp::new(program, TaskState::new(program), limits, &host);

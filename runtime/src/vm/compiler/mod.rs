@@ -52,6 +52,9 @@ pub struct VmProgram {
     /// The chunk of every function, by its definition (closures that arrive
     /// from another task are rebuilt from their `FnDef`).
     pub protos: HashMap<usize, &'static Proto>,
+    /// By global slot: whether code that a spawned task may run can touch
+    /// the slot ([`task_globals`]). A spawn copies only these globals.
+    pub task_globals: Vec<bool>,
 }
 
 impl VmProgram {
@@ -66,7 +69,45 @@ impl VmProgram {
 pub fn compile_program(program: &'static Program) -> Result<&'static VmProgram, SyntaxError> {
     let mut protos = HashMap::new();
     let main = compile_module(&program.main, &program.globals, &mut protos)?;
-    Ok(Box::leak(Box::new(VmProgram { program, main, protos })))
+    let task_globals = task_globals(main, &protos, program.globals.len());
+    Ok(Box::leak(Box::new(VmProgram { program, main, protos, task_globals })))
+}
+
+/// The global slots a spawned task may ever touch. A task runs functions,
+/// methods, spawn blocks and imported modules' top levels — every chunk but
+/// the main file's top level — so a global named only there (say, the
+/// array of handles a top-level loop fills while it spawns) is never read
+/// by a task, and a spawn need not copy it: copying it would make every
+/// spawn cost as much as that array, and every task that stays parked keep
+/// its own copy (memory quadratic in the number of tasks).
+///
+/// Conservative: every slot a global instruction of any other chunk names,
+/// and every slot an `import` writes, wherever the import is.
+fn task_globals(main: &'static Proto, protos: &HashMap<usize, &'static Proto>, slots: usize) -> Vec<bool> {
+    let mut used = vec![false; slots];
+    let mut mark = |slot: usize| {
+        if let Some(u) = used.get_mut(slot) {
+            *u = true;
+        }
+    };
+    for proto in protos.values().copied().chain(std::iter::once(main)) {
+        for def in &proto.imports {
+            def.bindings.iter().for_each(|&(src, dst)| {
+                mark(src as usize);
+                mark(dst as usize);
+            });
+            def.module.globals.iter().for_each(|(_, slot)| mark(*slot as usize));
+        }
+        if std::ptr::eq(proto, main) {
+            continue;
+        }
+        for ins in &proto.code {
+            if matches!(ins.op(), Op::GetGlobal | Op::SetGlobal | Op::DefGlobal) {
+                mark(ins.bx());
+            }
+        }
+    }
+    used
 }
 
 fn compile_module(

@@ -5,7 +5,19 @@
 //! separate bit set so sweeping touches one word per 64 objects it keeps.
 //! Sizes are estimates (table slot plus owned buffers) used for the
 //! collection threshold and the heap limit, not exact accounting.
+//!
+//! Under a heap limit (`FORGE_MAX_HEAP`) what a task keeps alive outside
+//! its heap counts toward its limit too ([`Heap::charge`]): each live task
+//! it spawned, [`TASK_BYTES`] each (their own heaps have limits of their
+//! own), and each copy of its globals that its children inherit (a spawn
+//! after the globals changed makes a new copy, and a parked child keeps
+//! its copy). Without these charges a task could spawn parked tasks until
+//! the machine runs out of memory and never reach its limit. A charge is
+//! given back when its holder ends, through the `released` counter (a child
+//! may finish on another worker while this heap's task runs); the heap
+//! takes those back when it next needs room.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arcstr::ArcStr;
@@ -92,6 +104,28 @@ pub struct HeapStats {
     pub allocations: u64,
 }
 
+/// What a live spawned task costs its spawner's heap limit: about what a
+/// parked VM task holds (machine, frames, a compacted register window,
+/// scheduler cell, join cell), measured with `../shared/bench/idle_tasks`.
+pub const TASK_BYTES: usize = 2048;
+
+/// Bytes held outside this heap on behalf of its task — a live spawned
+/// task, or the copy of the globals its children inherit — charged against
+/// the heap limit; dropping it gives the bytes back.
+#[derive(Debug)]
+pub struct HeapCharge {
+    released: Option<Arc<AtomicUsize>>,
+    bytes: usize,
+}
+
+impl Drop for HeapCharge {
+    fn drop(&mut self) {
+        if let Some(r) = self.released.take() {
+            r.fetch_add(self.bytes, Ordering::AcqRel);
+        }
+    }
+}
+
 /// Smallest collection threshold, in bytes.
 const MIN_THRESHOLD: usize = 1 << 20;
 /// The next collection happens when the heap reaches this multiple of what
@@ -112,6 +146,12 @@ pub struct Heap {
     pub stress: bool,
     /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
     pub max_bytes: usize,
+    /// Bytes charged for what the task keeps alive outside the heap
+    /// (`charge`), counted against `max_bytes` but not toward the
+    /// collection threshold.
+    children: usize,
+    /// Charges given back, not yet taken off `children`.
+    released: Arc<AtomicUsize>,
     pub stats: HeapStats,
 }
 
@@ -131,16 +171,55 @@ impl Heap {
             threshold: if stress { 0 } else { MIN_THRESHOLD.min(max_bytes / 2) },
             stress,
             max_bytes,
+            children: 0,
+            released: Arc::new(AtomicUsize::new(0)),
             stats: HeapStats::default(),
         }
+    }
+
+    /// Whether `size` more bytes fit under the limit once the charges of
+    /// finished children are taken back. Out of line: only reached near the
+    /// limit.
+    #[cold]
+    fn fits_after_release(&mut self, size: usize) -> bool {
+        self.children = self.children.saturating_sub(self.released.swap(0, Ordering::AcqRel));
+        self.bytes + self.children + size <= self.max_bytes
+    }
+
+    /// The heap-limit error; it says how much of the limit the task's
+    /// spawned tasks hold, since the program may not expect that.
+    #[cold]
+    fn out_of_memory(&self) -> Ctrl {
+        let message = if self.children == 0 {
+            "out of memory (heap limit reached)".to_string()
+        } else {
+            format!(
+                "out of memory (heap limit reached; {} KB of it held by live tasks this task spawned)",
+                self.children.div_ceil(1024)
+            )
+        };
+        Ctrl::error(ErrorKind::Runtime, message)
+    }
+
+    /// Charges `bytes` kept alive outside the heap against the heap limit
+    /// (see the module docs). `Err` with `out of memory` when they do not fit.
+    pub fn charge(&mut self, bytes: usize) -> Result<HeapCharge, Ctrl> {
+        if self.max_bytes == usize::MAX || bytes == 0 {
+            return Ok(HeapCharge { released: None, bytes: 0 });
+        }
+        if self.bytes + self.children + bytes > self.max_bytes && !self.fits_after_release(bytes) {
+            return Err(self.out_of_memory());
+        }
+        self.children += bytes;
+        Ok(HeapCharge { released: Some(self.released.clone()), bytes })
     }
 
     /// Allocates an object; `Err` when the heap limit would be exceeded.
     #[inline]
     pub fn alloc(&mut self, obj: HeapObj) -> Result<ObjRef, Ctrl> {
         let size = obj.size();
-        if self.bytes + size > self.max_bytes {
-            return Err(Ctrl::error(ErrorKind::Runtime, "out of memory (heap limit reached)"));
+        if self.bytes + self.children + size > self.max_bytes && !self.fits_after_release(size) {
+            return Err(self.out_of_memory());
         }
         self.bytes += size;
         self.stats.allocations += 1;

@@ -36,6 +36,17 @@ enum Mode {
 struct Exporter {
     mode: Mode,
     cells: HashMap<ObjRef, Arc<Mutex<Value>>>,
+    /// Message mode: an estimate of the bytes the copy holds (see
+    /// `copy_size`), so a copy kept alive can be charged to the heap limit.
+    bytes: usize,
+}
+
+/// Values copied out for other tasks by [`Machine::export_messages`].
+pub(crate) struct Exported {
+    pub values: Vec<Value>,
+    /// Estimated bytes of the copies (strings, channels and handles are
+    /// shared, not copied, and count nothing).
+    pub bytes: usize,
 }
 
 /// A pending step of an export: visit a value, or build a container from
@@ -79,7 +90,7 @@ impl Machine {
                 return Ok(Value::Channel(c.clone()));
             }
         }
-        let mut ex = Exporter { mode: Mode::Call, cells: HashMap::default() };
+        let mut ex = Exporter { mode: Mode::Call, cells: HashMap::default(), bytes: 0 };
         self.export_with(v, &mut ex)
     }
 
@@ -88,20 +99,30 @@ impl Machine {
         if let Some(s) = scalar(v) {
             return Ok(Message::plain(s));
         }
-        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default() };
+        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default(), bytes: 0 };
         let value = self.export_with(v, &mut ex)?;
         Ok(Message::detached(value, !ex.cells.is_empty()))
     }
 
     /// Several values for another task, sharing one cell map (two closures
     /// that share a cell still share its copy).
-    pub(crate) fn export_messages(&mut self, vs: &[Val]) -> Result<(Vec<Value>, bool), Ctrl> {
-        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default() };
-        let mut out = Vec::with_capacity(vs.len());
+    pub(crate) fn export_messages(&mut self, vs: &[Val]) -> Result<Exported, Ctrl> {
+        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default(), bytes: 0 };
+        let mut values = Vec::with_capacity(vs.len());
         for v in vs {
-            out.push(self.export_with(*v, &mut ex)?);
+            values.push(self.export_with(*v, &mut ex)?);
         }
-        Ok((out, !ex.cells.is_empty()))
+        Ok(Exported { values, bytes: ex.bytes })
+    }
+
+    /// What copying `v` out of the heap costs: containers are rebuilt,
+    /// while strings, channels, handles and types are shared.
+    fn copy_size(&self, v: Val) -> usize {
+        let Val::Obj(r) = v else { return 0 };
+        match self.heap.get(r) {
+            HeapObj::Str(_) | HeapObj::Channel(_) | HeapObj::Task(_) | HeapObj::Type(_) | HeapObj::Variant(_) => 0,
+            obj => obj.size(),
+        }
     }
 
     fn export_with(&mut self, root: Val, ex: &mut Exporter) -> Result<Value, Ctrl> {
@@ -112,7 +133,12 @@ impl Machine {
         let mut cells_out: SmallVec<[Arc<Mutex<Value>>; 4]> = SmallVec::new();
         while let Some(step) = steps.pop() {
             match step {
-                ExportStep::Visit(v) => self.export_visit(v, &mut steps, &mut out),
+                ExportStep::Visit(v) => {
+                    if ex.mode == Mode::Message {
+                        ex.bytes += self.copy_size(v);
+                    }
+                    self.export_visit(v, &mut steps, &mut out)
+                }
                 ExportStep::Cell(cell) => match ex.cells.get(&cell) {
                     Some(c) => cells_out.push(c.clone()),
                     None => {

@@ -1,6 +1,12 @@
 //! Tasks on the VM: spawning (with a snapshot of the parent's globals and
-//! types copied into the child's own heap), awaiting, squads, and the
+//! types copied into the child's own heap — only the globals some task can
+//! reach, see `compiler::task_globals`), awaiting, squads, and the
 //! scheduler task that resumes a `Machine`.
+//!
+//! A spawn can fail in the spawning task: `out of memory` when the new task
+//! or a new snapshot does not fit under the spawner's heap limit (both are
+//! charged to it while they live, see `gc/heap.rs`), or `cannot start a
+//! task` at the live-task limit.
 
 use std::sync::Arc;
 
@@ -10,11 +16,11 @@ use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitKind, WaitReason};
 
 use super::types::{VmField, VmStruct};
 use super::{Exit, Machine, TaskLink, VmLimits};
-use crate::concurrency::{TaskHandle, TaskOutcome};
+use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
 use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
 use crate::vm::compiler::VmProgram;
-use crate::vm::gc::heap::{ArrayObj, HeapObj};
+use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
 use crate::vm::value::Val;
 
 /// A parent's globals and types, copied out of its heap once per change and
@@ -24,6 +30,9 @@ pub struct Snapshot {
     structs: Vec<(ArcStr, Vec<(ArcStr, Option<Value>, bool)>)>,
     methods: Vec<(ArcStr, ArcStr, Value)>,
     interfaces: Vec<(ArcStr, Vec<ArcStr>)>,
+    /// The copy's size, charged to the parent's heap limit while any child
+    /// (or the parent's cache) holds the snapshot.
+    _charge: HeapCharge,
 }
 
 /// What a VM task runs.
@@ -39,26 +48,37 @@ impl Machine {
                 return Ok(s.clone());
             }
         }
+        // Only the globals a task can touch are passed on (see
+        // `compiler::task_globals`); the others are undefined in the child.
+        let passed = |slot: usize| self.vm.task_globals.get(slot).copied().unwrap_or(true);
         // Export every value with one exporter so shared cells stay shared.
-        let mut vals: Vec<Val> = self.globals.iter().flatten().copied().collect();
+        let mut vals: Vec<Val> =
+            self.globals.iter().enumerate().filter(|(slot, _)| passed(*slot)).filter_map(|(_, g)| *g).collect();
         let n_globals = vals.len();
         // Globals this task inherited and never read are passed on as they came.
-        let inherited: Vec<Option<Value>> =
-            (0..self.globals.len()).map(|slot| self.globals[slot].map_or_else(|| self.inherited_value(slot), |_| None)).collect();
+        let inherited: Vec<Option<Value>> = (0..self.globals.len())
+            .map(|slot| match self.globals[slot] {
+                None if passed(slot) => self.inherited_value(slot),
+                _ => None,
+            })
+            .collect();
         for s in self.types.structs.values() {
             vals.extend(s.fields.iter().filter_map(|f| f.default));
         }
         for m in self.types.methods.values() {
             vals.extend(m.values().copied());
         }
-        let (exported, _) = self.export_messages(&vals)?;
-        let mut it = exported.into_iter();
+        let exported = self.export_messages(&vals)?;
+        let charge = self.heap.charge(exported.bytes)?;
+        let mut it = exported.values.into_iter();
         let globals = self
             .globals
             .iter()
             .zip(inherited)
-            .map(|(g, inherited)| match g {
-                Some(_) => Some(it.next().unwrap_or_default()),
+            .enumerate()
+            .map(|(slot, (g, inherited))| match g {
+                Some(_) if passed(slot) => Some(it.next().unwrap_or_default()),
+                Some(_) => None,
                 None => inherited,
             })
             .collect();
@@ -79,7 +99,7 @@ impl Machine {
             }
         }
         let interfaces = self.types.interfaces.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let snap = Arc::new(Snapshot { globals, structs, methods, interfaces });
+        let snap = Arc::new(Snapshot { globals, structs, methods, interfaces, _charge: charge });
         self.snapshot = Some((self.globals_version, snap.clone()));
         Ok(snap)
     }
@@ -90,14 +110,16 @@ impl Machine {
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(f);
         all.extend_from_slice(args);
-        let (mut vals, _) = self.export_messages(&all)?;
+        let mut vals = self.export_messages(&all)?.values;
         let f = vals.remove(0);
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
         let entry = VmEntry::Call { f, args: vals, snapshot };
-        let body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
-        let task = runtime.spawn(None, Box::new(body));
+        let charge = self.heap.charge(TASK_BYTES)?;
+        let mut body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
+        body.charge = Some(charge);
+        let task = runtime.spawn(None, Box::new(body)).map_err(spawn_refused)?;
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
     }
 
@@ -176,10 +198,11 @@ impl Machine {
         Ctrl::new(Unwind::Blocked)
     }
 
-    fn outcome(&mut self, o: &TaskOutcome) -> Result<Val, Ctrl> {
+    /// The value of task `id`'s outcome, or `task failed: …` if it failed.
+    fn outcome(&mut self, id: scheduler::TaskId, o: &TaskOutcome) -> Result<Val, Ctrl> {
         match o {
             Ok(m) => self.import(&m.share()),
-            Err(e) => Err(Ctrl::runtime(format!("task failed: {}", e.message))),
+            Err(e) => Err(Ctrl::from_error(ForgeError::task_failed(id, e))),
         }
     }
 
@@ -194,7 +217,7 @@ impl Machine {
         };
         let waker = self.link.as_ref().map(|l| l.task.waker()).ok_or_else(|| Ctrl::runtime("await outside a task"))?;
         match h.result.poll(&waker) {
-            JoinPoll::Ready(o) => self.outcome(&o),
+            JoinPoll::Ready(o) => self.outcome(h.id, &o),
             JoinPoll::Pending(_) => {
                 if let Some(l) = &self.link {
                     if l.task.is_cancelled() {
@@ -220,7 +243,7 @@ impl Machine {
                 Some(Err(e)) => {
                     members.iter().for_each(|m| m.task.cancel());
                     self.squads.pop();
-                    return Err(Ctrl::runtime(format!("task failed: {}", e.message)));
+                    return Err(Ctrl::from_error(ForgeError::task_failed(m.id, &e)));
                 }
                 Some(Ok(_)) => {}
                 None => {
@@ -244,7 +267,7 @@ impl Machine {
         let mut items = Vec::with_capacity(members.len());
         for m in &members {
             let o = m.result.try_get().expect("every member finished");
-            items.push(self.outcome(&o)?);
+            items.push(self.outcome(m.id, &o)?);
         }
         Ok(Val::Obj(self.heap.alloc(HeapObj::Array(ArrayObj { items, shared: false }))?))
     }
@@ -259,6 +282,9 @@ pub struct VmTask {
     entry: Option<VmEntry>,
     result: JoinCell<TaskOutcome>,
     runtime: scheduler::Runtime,
+    /// This task's charge against its spawner's heap limit, given back
+    /// when it finishes (`gc/heap.rs`).
+    charge: Option<HeapCharge>,
 }
 
 impl VmTask {
@@ -270,7 +296,7 @@ impl VmTask {
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
     ) -> VmTask {
-        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime }
+        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime, charge: None }
     }
 
     /// Builds the machine on the first run. `Some(outcome)` when the task
@@ -330,6 +356,7 @@ impl Task for VmTask {
     fn run(&mut self, me: &TaskRef) -> RunResult {
         if self.machine.is_none() {
             if let Some(outcome) = self.start(me) {
+                self.charge = None;
                 self.result.complete(outcome);
                 return RunResult::Finished;
             }
@@ -354,6 +381,8 @@ impl Task for VmTask {
             }
         };
         m.stats.record(&m.heap.stats, m.instructions);
+        // Give the spawner its room back before waking its `await`.
+        self.charge = None;
         self.result.complete(outcome);
         self.machine = None;
         RunResult::Finished

@@ -107,3 +107,19 @@ fn instructions_are_counted() {
     assert!(m.instructions() >= 3_000, "{}", m.instructions());
     assert!(m.instructions() < 10_000, "{}", m.instructions());
 }
+
+#[test]
+fn spawns_pass_on_only_the_globals_tasks_can_reach() {
+    let src = "let ch = channel()\nlet mut hs = []\nlet cap = 3\nfn over(n) { return n > cap }\nhs.push(spawn { receive(ch) })\nlet unused = 1\n";
+    let program = crate::program::load_source("test.fg", src.to_string(), Vec::new(), Arc::new(SourceMap::new()))
+        .unwrap_or_else(|f| panic!("{}", f.render()));
+    let vm = compile_program(program).expect("compiles");
+    let reach = |name: &str| {
+        let slot = program.globals.iter().position(|g| g.name == name).unwrap_or_else(|| panic!("no global {name}"));
+        vm.task_globals[slot]
+    };
+    // Read by a spawn block, by a function: passed on.
+    assert!(reach("ch") && reach("cap"));
+    // Named by the top level only: never read by a task.
+    assert!(!reach("hs") && !reach("unused"));
+}
