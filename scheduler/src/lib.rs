@@ -6,10 +6,12 @@
 //! |---|---|
 //! | `task.rs` | `Task`, `TaskCell` and its state machine, wakers |
 //! | `runtime.rs` | workers, run queues, stealing, parking, deadlock detection |
+//! | `io.rs` | the tokio runtime the scheduler owns (started on first use) |
+//! | `timer.rs` | timers on that runtime, behind sleeps and timeouts |
+//! | `blocking.rs` | the blocking pool: blocking closures off the workers |
 //! | `registry.rs` | the table of live tasks (for deadlock reports and dumps), the live-task limit |
 //! | `channel.rs` | bounded MPMC channels with parking senders/receivers |
 //! | `join.rs` | join cells: a task's result, readable by every awaiter |
-//! | `timer.rs` | the timer thread behind sleeps and timeouts |
 //! | `wait.rs` | `WaitReason`: what a blocked task waits on |
 //!
 //! Rules every part keeps:
@@ -21,7 +23,11 @@
 //!    a stackful task may resume on another thread (see HACKING.md).
 #![forbid(unsafe_code)]
 
+pub mod blocking;
 pub mod channel;
+mod io;
+#[cfg(test)]
+mod io_tests;
 pub mod join;
 pub mod registry;
 pub mod runtime;
@@ -29,9 +35,11 @@ pub mod task;
 pub mod timer;
 pub mod wait;
 
+pub use blocking::{BlockingJob, JobError};
 pub use channel::{Channel, RecvPoll, SendPoll};
 pub use join::JoinCell;
 pub use registry::{RunState, TaskInfo, TaskLimit};
 pub use runtime::{DeadlockReport, Runtime, RuntimeConfig, SchedStats};
 pub use task::{RunResult, Task, TaskId, TaskRef};
+pub use timer::TimerKey;
 pub use wait::{Site, SiteNames, WaitKind, WaitReason};

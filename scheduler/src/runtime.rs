@@ -1,4 +1,6 @@
-//! Workers, run queues, parking and deadlock detection.
+//! Workers, run queues, parking and deadlock detection; the entry points to
+//! timers and the blocking pool, which live on the scheduler's tokio runtime
+//! (`io.rs`, started on the first timer or blocking job).
 //!
 //! Each worker is an OS thread with a FIFO `crossbeam_deque::Worker`; a
 //! global `Injector` takes tasks pushed from outside any worker (timers, the
@@ -30,9 +32,11 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use observability::names;
 use parking_lot::{Condvar, Mutex};
 
+use crate::blocking::BlockingJob;
+use crate::io::IoRuntime;
 use crate::registry::{Registry, TaskInfo, TaskLimit};
 use crate::task::{RunResult, Task, TaskCell, TaskId, TaskRef, DONE, IDLE, NOTIFIED, RUNNING, SCHEDULED};
-use crate::timer::TimerService;
+use crate::timer::TimerKey;
 
 /// Everything known about a deadlock.
 #[derive(Clone, Debug)]
@@ -140,8 +144,13 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     main_done: AtomicBool,
     deadlocked: Mutex<Option<DeadlockReport>>,
+    /// Blocking operations in flight (jobs on the blocking pool, guards).
     blocking: AtomicUsize,
-    pub(crate) timers: TimerService,
+    /// Armed timers (see `timer.rs`).
+    pub(crate) timers_pending: AtomicUsize,
+    /// The tokio runtime behind timers and the blocking pool, once started.
+    io: OnceLock<IoRuntime>,
+    io_start: Mutex<()>,
     on_deadlock: Option<DeadlockHandler>,
     spawned: AtomicU64,
     steals: AtomicU64,
@@ -227,7 +236,7 @@ fn try_push_local(shared: &Shared, task: TaskRef) -> Result<(), TaskRef> {
 
 impl Runtime {
     pub fn new(config: RuntimeConfig) -> Runtime {
-        let shared = Arc::new_cyclic(|weak: &Weak<Shared>| Shared {
+        let shared = Arc::new(Shared {
             injector: Injector::new(),
             stealers: (0..config.workers.max(1)).map(|_| OnceLock::new()).collect(),
             lifo: (0..config.workers.max(1)).map(|_| Mutex::new(None)).collect(),
@@ -245,7 +254,9 @@ impl Runtime {
             main_done: AtomicBool::new(false),
             deadlocked: Mutex::new(None),
             blocking: AtomicUsize::new(0),
-            timers: TimerService::new(weak.clone()),
+            timers_pending: AtomicUsize::new(0),
+            io: OnceLock::new(),
+            io_start: Mutex::new(()),
             on_deadlock: config.on_deadlock,
             spawned: AtomicU64::new(0),
             steals: AtomicU64::new(0),
@@ -290,20 +301,62 @@ impl Runtime {
         (self.shared.registry.live() >= limit).then_some(TaskLimit { limit })
     }
 
-    /// Arms a timer that wakes `waker` at `deadline`.
-    pub fn timer(&self, deadline: std::time::Instant, waker: std::task::Waker) -> crate::timer::TimerKey {
-        self.shared.timers.add(deadline, waker)
+    /// Arms a timer that wakes `waker` at `deadline` (not before). Starts
+    /// the scheduler's tokio runtime on first use; `Err` when its thread
+    /// cannot be started. Out of line: tokio reads thread-locals (crate
+    /// rule 3), and so do `cancel_timer` and `spawn_blocking`.
+    #[inline(never)]
+    pub fn timer(&self, deadline: Instant, waker: std::task::Waker) -> std::io::Result<TimerKey> {
+        let io = self.shared.io()?;
+        Ok(crate::timer::arm(&self.shared, io, deadline, waker))
     }
 
-    pub fn cancel_timer(&self, key: crate::timer::TimerKey) {
-        self.shared.timers.cancel(key)
+    /// Disarms a timer: it will not wake its waker (unless it already did).
+    #[inline(never)]
+    pub fn cancel_timer(&self, key: TimerKey) {
+        crate::timer::cancel(key)
+    }
+
+    /// Runs `job` on the blocking pool, never on a worker; `waker` is woken
+    /// when it has ended (see [`BlockingJob::poll`]). Until then the job
+    /// counts as a blocking operation for the deadlock detector. `Err` when
+    /// no thread can be started for it.
+    #[inline(never)]
+    pub fn spawn_blocking<T, F>(&self, job: F, waker: std::task::Waker) -> std::io::Result<BlockingJob<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let io = self.shared.io()?;
+        let (handle, completer) = crate::blocking::pair(waker, self.enter_blocking());
+        // Tokio panics when the OS refuses a thread and the pool has none.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            drop(io.handle.spawn_blocking(move || completer.finish(job())));
+        }))
+        .map_err(|_| std::io::Error::other("cannot start a thread for blocking work"))?;
+        Ok(handle)
     }
 
     /// Marks a blocking operation in flight (it will wake a task later from
     /// outside the workers), so an idle runtime is not taken for deadlocked.
     pub fn enter_blocking(&self) -> BlockingGuard {
         self.shared.blocking.fetch_add(1, Ordering::SeqCst);
-        BlockingGuard { shared: self.shared.clone() }
+        BlockingGuard { shared: Arc::downgrade(&self.shared) }
+    }
+
+    /// Timers armed and not yet fired or dropped.
+    pub fn pending_timers(&self) -> usize {
+        self.shared.timers_pending.load(Ordering::SeqCst)
+    }
+
+    /// Blocking operations in flight.
+    pub fn blocking_in_flight(&self) -> usize {
+        self.shared.blocking.load(Ordering::SeqCst)
+    }
+
+    /// Whether the tokio runtime behind timers and the blocking pool runs.
+    pub fn io_started(&self) -> bool {
+        self.shared.io.get().is_some()
     }
 
     /// Every live task, its state and what it waits on, ordered by id.
@@ -338,14 +391,16 @@ impl Runtime {
 
 /// Ends a blocking operation started with [`Runtime::enter_blocking`].
 pub struct BlockingGuard {
-    shared: Arc<Shared>,
+    shared: Weak<Shared>,
 }
 
 impl Drop for BlockingGuard {
     fn drop(&mut self) {
-        let _g = self.shared.sleep.lock();
-        self.shared.blocking.fetch_sub(1, Ordering::SeqCst);
-        self.shared.wakeup.notify_one();
+        if let Some(shared) = self.shared.upgrade() {
+            let _g = shared.sleep.lock();
+            shared.blocking.fetch_sub(1, Ordering::SeqCst);
+            shared.wakeup.notify_one();
+        }
     }
 }
 
@@ -363,6 +418,19 @@ impl Shared {
         self.registry.insert(&cell);
         self.spawned.fetch_add(1, Ordering::Relaxed);
         Ok(cell)
+    }
+
+    /// The tokio runtime behind timers and the blocking pool, started on
+    /// first use.
+    fn io(&self) -> std::io::Result<&IoRuntime> {
+        if let Some(io) = self.io.get() {
+            return Ok(io);
+        }
+        let _g = self.io_start.lock();
+        if self.io.get().is_none() {
+            let _ = self.io.set(IoRuntime::start()?);
+        }
+        self.io.get().ok_or_else(|| std::io::Error::other("the I/O runtime did not start"))
     }
 
     /// Queues a runnable task and wakes a parked worker if there is one.
@@ -617,7 +685,7 @@ impl Shared {
             self.sleepers.fetch_sub(1, Ordering::SeqCst);
             return;
         }
-        let quiet = self.timers.pending() == 0 && self.blocking.load(Ordering::SeqCst) == 0;
+        let quiet = self.timers_pending.load(Ordering::SeqCst) == 0 && self.blocking.load(Ordering::SeqCst) == 0;
         if self.has_work() {
             self.sleepers.fetch_sub(1, Ordering::SeqCst);
             return;

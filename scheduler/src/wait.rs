@@ -1,4 +1,5 @@
-//! What a blocked task waits on. Shown in deadlock reports and task dumps.
+//! What a blocked task waits on (`WaitKind`, `WaitReason`) and where it
+//! waits (`Site`). Shown in deadlock reports and task dumps.
 
 use std::fmt;
 
@@ -16,6 +17,8 @@ pub enum WaitKind {
     Squad,
     /// `wait` / `time.sleep`.
     Sleep,
+    /// A job on the blocking pool; the text says what it does (`file I/O`).
+    Blocking(&'static str),
 }
 
 impl WaitKind {
@@ -27,6 +30,7 @@ impl WaitKind {
             WaitKind::Join => "await",
             WaitKind::Squad => "squad",
             WaitKind::Sleep => "sleep",
+            WaitKind::Blocking(what) => what,
         }
     }
 }

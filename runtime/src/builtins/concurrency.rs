@@ -3,7 +3,9 @@
 //! `await_timeout`, `wait`.
 //!
 //! Every blocking operation follows the protocol of `builtins/mod.rs`: try,
-//! register the task's waker, `cx.wait`, try again.
+//! register the task's waker, `cx.wait`, try again. Deadlines come from
+//! `cx.deadline` and their timers from `cx.arm_timer`, so the tier keeps
+//! both across a restart and disarms the timer when the call ends.
 
 use std::time::{Duration, Instant};
 
@@ -50,6 +52,11 @@ fn channel(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
         Some(v) => int(v, "channel", "an integer capacity")?.clamp(1, 1 << 24) as usize,
     };
     Ok(Value::Channel(ChannelRef::new(cap)))
+}
+
+/// The error of a timer that could not be armed.
+pub fn timer_error(e: std::io::Error) -> Ctrl {
+    Ctrl::runtime(format!("cannot start the timer: {e}"))
 }
 
 /// Whether an error only asks to suspend the task (the VM tier).
@@ -171,7 +178,6 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     };
     let consumed = cx.forget_waiters();
     let waker = cx.waker();
-    let mut timer = None;
     let result = loop {
         let mut open = 0;
         let mut got = None;
@@ -191,6 +197,9 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
         if open == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
             break None;
         }
+        if let Some(d) = deadline {
+            cx.arm_timer(d).map_err(|e| leave(&consumed, e))?;
+        }
         // Register on every open channel, then wait for any of them.
         let mut ids: Vec<(usize, WaiterId)> = Vec::new();
         let mut early = None;
@@ -202,11 +211,6 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
                     break;
                 }
                 RecvPoll::Closed => {}
-            }
-        }
-        if early.is_none() {
-            if let (Some(d), None) = (deadline, timer) {
-                timer = Some(cx.runtime().timer(d, waker.clone()));
             }
         }
         let waited = if early.is_none() { cx.wait(reason(cx, WaitKind::Select)) } else { Ok(()) };
@@ -223,20 +227,12 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
             }
         }
         if let Err(e) = waited {
-            if let Some(t) = timer {
-                if !is_blocked(&e) {
-                    cx.runtime().cancel_timer(t);
-                }
-            }
             return Err(leave(&consumed, e));
         }
         if let Some(hit) = early {
             break Some(hit);
         }
     };
-    if let Some(t) = timer {
-        cx.runtime().cancel_timer(t);
-    }
     Ok(match result {
         Some((i, m)) => Value::array(vec![Value::Int(i as i64), cx.adopt(m)]),
         None => Value::Null,
@@ -284,7 +280,6 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
         other => return Ok(other.clone()),
     };
     let waker = cx.waker();
-    let mut timer = None;
     let mut registration = None;
     let r = loop {
         if let Some(o) = h.result.try_get() {
@@ -299,12 +294,13 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
                 JoinPoll::Pending(id) => registration = Some(id),
             }
         }
-        if timer.is_none() {
-            timer = Some(cx.runtime().timer(deadline, waker.clone()));
+        if let Err(e) = cx.arm_timer(deadline) {
+            break Err(e);
         }
         if let Err(e) = cx.wait(reason(cx, WaitKind::Join)) {
             if is_blocked(&e) {
-                // Suspended (VM): the registration and timer stay armed.
+                // Suspended (VM): the registration stays (the timer is the
+                // tier's).
                 return Err(e);
             }
             break Err(e);
@@ -312,9 +308,6 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     };
     if let Some(id) = registration {
         h.result.unregister(id);
-    }
-    if let Some(t) = timer {
-        cx.runtime().cancel_timer(t);
     }
     r
 }
@@ -330,14 +323,9 @@ pub fn sleep_for(cx: &mut dyn NativeCx, secs: &Value, name: &str) -> Result<(), 
         return cx.check_cancelled();
     }
     let deadline = cx.deadline(Duration::from_secs_f64(s.min(1e9)));
-    let timer = cx.runtime().timer(deadline, cx.waker());
     while Instant::now() < deadline {
-        if let Err(e) = cx.wait(reason(cx, WaitKind::Sleep)) {
-            if !is_blocked(&e) {
-                cx.runtime().cancel_timer(timer);
-            }
-            return Err(e);
-        }
+        cx.arm_timer(deadline)?;
+        cx.wait(reason(cx, WaitKind::Sleep))?;
     }
     Ok(())
 }

@@ -106,9 +106,9 @@ fn len(_: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {
     Ok(Value::Int(n as i64))
 }
 
-fn input(_: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {
+fn input(cx: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {
     let prompt = opt(a, 0).map(display);
-    Ok(Value::str(crate::stdlib::io::read_line(prompt.as_deref())))
+    Ok(Value::str(crate::stdlib::io::read_line(cx, prompt.as_deref())?))
 }
 
 fn exit(_: &mut dyn NativeCx, a: &mut [Value]) -> EvalResult {

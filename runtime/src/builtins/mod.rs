@@ -11,6 +11,7 @@
 //! | `string.rs` | string functions |
 //! | `object.rs` | object functions |
 //! | `concurrency.rs` | channels, `select`, `await_all`, `await_timeout`, `wait` |
+//! | `offload.rs` | running a native's blocking work (files, stdin) on the blocking pool |
 //!
 //! A native is `fn(&mut dyn NativeCx, &mut [Value]) -> EvalResult`. It may
 //! take ownership of its arguments (`std::mem::take`), so `push` on a place
@@ -18,18 +19,24 @@
 //! worker: to wait it registers `cx.waker()` with what it waits on and calls
 //! `cx.wait(reason)`, then re-checks (the interpreter parks its coroutine;
 //! the VM answers `Unwind::Blocked` and re-runs the native later, so natives
-//! must be safe to restart up to their wait).
+//! must be safe to restart up to their wait). A native that waits for a
+//! deadline arms a timer with `cx.arm_timer`, and one that must block the
+//! thread (file system calls, reading stdin) hands that work to the
+//! scheduler's blocking pool with `offload::run`; the tier keeps the timer
+//! or the job across restarts and drops it when the call ends.
 
 pub mod args;
 pub mod array;
 pub mod concurrency;
 pub mod core;
 pub mod object;
+pub mod offload;
 pub mod results;
 pub mod string;
 #[cfg(test)]
 pub mod testing;
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::task::Waker;
@@ -41,6 +48,13 @@ use crate::value::{Map, Value};
 
 /// The signature of every built-in.
 pub type NativeImpl = fn(&mut dyn NativeCx, &mut [Value]) -> EvalResult;
+
+/// What a blocking job gives back: plain data made on a pool thread (never
+/// a `Value`), turned into values by the native on its task.
+pub type JobOutput = Box<dyn Any + Send>;
+
+/// A blocking job, run on the scheduler's blocking pool.
+pub type Job = Box<dyn FnOnce() -> JobOutput + Send>;
 
 /// A built-in function: its name (as shown in messages: `len`,
 /// `math.sqrt`), its arity and its code.
@@ -106,6 +120,18 @@ pub trait NativeCx {
     fn deadline(&mut self, d: std::time::Duration) -> std::time::Instant {
         std::time::Instant::now() + d
     }
+    /// Arms a timer that wakes this task at `deadline`, for the blocking
+    /// call in progress; while it is armed, arming again (the same call
+    /// after a wake-up, or its restart on the VM) keeps it. The tier
+    /// disarms it when the call returns or fails — not when it blocks.
+    fn arm_timer(&mut self, deadline: std::time::Instant) -> Result<(), Ctrl>;
+    /// Runs blocking work off the worker: `submit` makes the job (it is
+    /// called once per call, not again when the VM restarts the native), the
+    /// task waits on `what` (shown in deadlock reports and task dumps) until
+    /// the job has ended, and its output is returned, once. One job per
+    /// native call. Natives use the typed [`offload::run`].
+    fn offload(&mut self, what: &'static str, submit: &mut dyn FnMut() -> Result<Job, Ctrl>)
+        -> Result<JobOutput, Ctrl>;
 }
 
 /// A built-in name: a function, a module object or a constant.

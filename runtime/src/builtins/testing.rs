@@ -1,7 +1,6 @@
 //! A `NativeCx` for unit tests of built-ins: calls built-in callbacks, has
-//! no scheduler tasks, and never waits.
+//! no scheduler tasks, and never waits (blocking jobs run in place).
 
-use std::sync::Arc;
 use std::task::Waker;
 
 use super::{NativeCx, NativeFn, NativeImpl};
@@ -51,6 +50,17 @@ impl NativeCx for TestCx {
     }
     fn adopt_shared(&mut self, m: &crate::message::Message) -> Value {
         m.share()
+    }
+    fn arm_timer(&mut self, _deadline: std::time::Instant) -> Result<(), Ctrl> {
+        // Nothing here waits, so a timer would wake nothing.
+        Ok(())
+    }
+    fn offload(
+        &mut self,
+        _what: &'static str,
+        submit: &mut dyn FnMut() -> Result<super::Job, Ctrl>,
+    ) -> Result<super::JobOutput, Ctrl> {
+        Ok(submit()?())
     }
 }
 

@@ -101,9 +101,7 @@ impl Interp<'_> {
 
     #[inline(never)]
     pub(crate) fn call_native(&mut self, native: &'static NativeFn, mut argv: NativeArgs, span: Span) -> EvalResult {
-        let saved = std::mem::replace(&mut self.native_span, span);
-        let r = native.call(self, &mut argv);
-        self.native_span = saved;
+        let r = self.in_native(span, |me| native.call(me, &mut argv));
         r.map_err(|c| c.at(span))
     }
 

@@ -252,8 +252,7 @@ impl Interp<'_> {
             },
             StmtKind::Wait(e) => {
                 let v = self.eval(e)?;
-                self.native_span = s.span;
-                sleep_for(self, &v, "wait").map_err(|c| c.at(s.span))?;
+                self.in_native(s.span, |me| sleep_for(me, &v, "wait")).map_err(|c| c.at(s.span))?;
                 Ok(Flow::Normal)
             }
             StmtKind::Unpack { pattern, value } => self.exec_unpack(pattern, value),

@@ -108,6 +108,8 @@ pub struct Interp<'h> {
     pub(crate) host: &'h dyn Host,
     /// The call being run by a native (for wait reasons and messages).
     pub(crate) native_span: Span,
+    /// The timer armed by the native call in progress (`NativeCx::arm_timer`).
+    pub(crate) call_timer: Option<scheduler::TimerKey>,
     /// The value of a `return`, or of the last block run for its value
     /// (see `Flow`).
     pub(crate) ret: Value,
@@ -140,6 +142,7 @@ impl<'h> Interp<'h> {
             squads: Vec::new(),
             host,
             native_span: Span::default(),
+            call_timer: None,
             ret: Value::Null,
             low_water: usize::MAX,
         }

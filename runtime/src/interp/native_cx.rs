@@ -1,12 +1,33 @@
-//! The interpreter's side of the native-function interface.
+//! The interpreter's side of the native-function interface. A native runs
+//! on the task's coroutine, so waiting parks the coroutine in the middle of
+//! the native, which resumes where it stopped: blocking jobs are waited for
+//! in place, and a timer armed by a native is disarmed when the native
+//! returns (`in_native`).
 
 use std::task::Waker;
 
 use super::Interp;
-use crate::builtins::NativeCx;
+use crate::builtins::{Job, JobOutput, NativeCx};
 use crate::error::{Ctrl, EvalResult};
 use crate::message::Message;
+use crate::syntax::span::Span;
 use crate::value::Value;
+
+impl Interp<'_> {
+    /// Runs `f` as one native call at `span`: wait reasons and messages
+    /// point at `span`, and a timer the call armed is disarmed when it
+    /// returns. Nested calls (a callback's natives) have their own timers.
+    pub(crate) fn in_native<R>(&mut self, span: Span, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved_span = std::mem::replace(&mut self.native_span, span);
+        let saved_timer = self.call_timer.take();
+        let r = f(self);
+        if let Some(t) = std::mem::replace(&mut self.call_timer, saved_timer) {
+            self.host.runtime().cancel_timer(t);
+        }
+        self.native_span = saved_span;
+        r
+    }
+}
 
 impl NativeCx for Interp<'_> {
     fn call(&mut self, f: &Value, args: Vec<Value>) -> EvalResult {
@@ -55,5 +76,22 @@ impl NativeCx for Interp<'_> {
     fn adopt_shared(&mut self, m: &Message) -> Value {
         self.state.has_cells |= m.has_cells();
         m.share()
+    }
+
+    fn arm_timer(&mut self, deadline: std::time::Instant) -> Result<(), Ctrl> {
+        if self.call_timer.is_none() {
+            let waker = self.host.task().waker();
+            let key = self.host.runtime().timer(deadline, waker).map_err(crate::builtins::concurrency::timer_error)?;
+            self.call_timer = Some(key);
+        }
+        Ok(())
+    }
+
+    fn offload(
+        &mut self,
+        what: &'static str,
+        submit: &mut dyn FnMut() -> Result<Job, Ctrl>,
+    ) -> Result<JobOutput, Ctrl> {
+        crate::builtins::offload::in_place(self, what, submit)
     }
 }

@@ -164,9 +164,7 @@ impl Interp<'_> {
         let current = self.with_root(&place.root, |root| take_path(root, keys)).map_err(|c| c.at(span))?;
         let mut argv: NativeArgs = smallvec![current];
         argv.extend(extra);
-        let saved = std::mem::replace(&mut self.native_span, span);
-        let r = native.call(self, &mut argv);
-        self.native_span = saved;
+        let r = self.in_native(span, |me| native.call(me, &mut argv));
         let updated = std::mem::take(&mut argv[0]);
         self.with_root(&place.root, |root| set_path(root, keys, None, updated)).map_err(|c| c.at(span))?;
         r.map_err(|c| c.at(span))

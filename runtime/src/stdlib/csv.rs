@@ -1,10 +1,12 @@
 //! The `csv` module (FORGE.md §10): `parse`/`stringify` between CSV text
 //! (a header line, RFC-4180 quoting) and an Array of Objects, and
-//! `read`/`write` for files.
+//! `read`/`write` for files, whose reading and writing run on the
+//! scheduler's blocking pool (parsing and formatting stay on the task).
 
 use arcstr::ArcStr;
 
 use crate::builtins::args;
+use crate::builtins::offload::{self, FILE_IO};
 use crate::builtins::{Builder, NativeCx};
 use crate::error::{Ctrl, EvalResult};
 use crate::value::display::write_display;
@@ -130,16 +132,23 @@ fn stringify(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     stringify_rows(&args[0], "csv.stringify").map(Value::from)
 }
 
-fn read(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let path = args::string(&args[0], "csv.read")?;
-    let text = std::fs::read_to_string(path.as_str()).map_err(|e| Ctrl::runtime(format!("csv.read error: {e}")))?;
+fn read(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let path = args::string(&args[0], "csv.read")?.clone();
+    let text = offload::run(cx, FILE_IO, || Ok(move || std::fs::read_to_string(path.as_str())))?
+        .map_err(|e| Ctrl::runtime(format!("csv.read error: {e}")))?;
     parse_text(&text, "csv.read")
 }
 
-fn write(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let path = args::string(&args[0], "csv.write")?;
-    let text = stringify_rows(&args[1], "csv.write")?;
-    std::fs::write(path.as_str(), text).map_err(|e| Ctrl::runtime(format!("csv.write error: {e}")))?;
+/// The text is made on the task, once (not again when the VM restarts the
+/// call); the file is written on the blocking pool.
+fn write(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let path = args::string(&args[0], "csv.write")?.clone();
+    let rows = &args[1];
+    let written = offload::run(cx, FILE_IO, || {
+        let text = stringify_rows(rows, "csv.write")?;
+        Ok(move || std::fs::write(path.as_str(), text))
+    })?;
+    written.map_err(|e| Ctrl::runtime(format!("csv.write error: {e}")))?;
     Ok(Value::Null)
 }
 

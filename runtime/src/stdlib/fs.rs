@@ -1,11 +1,20 @@
 //! The `fs` module (FORGE.md §10): files, directories and path strings.
 //! Paths are relative to the current directory; failures carry the OS
 //! text (`fs.read error: No such file or directory (os error 2)`).
+//!
+//! Everything that touches the file system runs on the scheduler's blocking
+//! pool (`builtins/offload.rs`), never on a worker: the job gets plain data
+//! (paths, text) and gives back plain data or an `io::Error`, turned into
+//! values and messages here, on the task. Pure path-string functions
+//! (`ext`, `basename`, `dirname`, `join_path`, `temp_dir`) run inline.
 
 use std::io::Write;
 use std::path::Path;
 
+use arcstr::ArcStr;
+
 use crate::builtins::args;
+use crate::builtins::offload::{self, FILE_IO};
 use crate::builtins::{Builder, NativeCx};
 use crate::error::{Ctrl, EvalResult};
 use crate::value::Value;
@@ -41,114 +50,144 @@ fn io_error(name: &str, e: std::io::Error) -> Ctrl {
 }
 
 /// The String argument `i` of `fs.NAME`.
-fn path_arg<'a>(args: &'a [Value], i: usize, name: &str) -> Result<&'a str, Ctrl> {
+fn path_arg<'a>(args: &'a [Value], i: usize, name: &str) -> Result<&'a ArcStr, Ctrl> {
     match &args[i] {
-        Value::Str(s) => Ok(s.as_str()),
+        Value::Str(s) => Ok(s),
         _ => Err(args::requires(&format!("fs.{name}"), "a string")),
     }
 }
 
-/// Reads a whole UTF-8 file; the error names `fs.NAME`.
-pub(crate) fn read_text(path: &str, name: &str) -> Result<String, Ctrl> {
-    std::fs::read_to_string(path).map_err(|e| io_error(name, e))
+/// Runs `op` on the blocking pool; its error names `fs.NAME`.
+fn on_pool<T: Send + 'static>(
+    cx: &mut dyn NativeCx,
+    name: &str,
+    op: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, Ctrl> {
+    offload::run(cx, FILE_IO, || Ok(op))?.map_err(|e| io_error(name, e))
 }
 
-/// Creates or truncates a file with `text`; the error names `fs.NAME`.
-pub(crate) fn write_text(path: &str, text: &str, name: &str) -> Result<(), Ctrl> {
-    std::fs::write(path, text).map_err(|e| io_error(name, e))
+/// Reads a whole UTF-8 file on the blocking pool; the error names `fs.NAME`.
+pub(crate) fn read_text(cx: &mut dyn NativeCx, path: &ArcStr, name: &str) -> Result<String, Ctrl> {
+    let path = path.clone();
+    on_pool(cx, name, move || std::fs::read_to_string(path.as_str()))
 }
 
-fn read(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    read_text(path_arg(args, 0, "read")?, "read").map(Value::from)
+fn read(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    read_text(cx, path_arg(args, 0, "read")?, "read").map(Value::from)
 }
 
-fn write(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    write_text(path_arg(args, 0, "write")?, path_arg(args, 1, "write")?, "write")?;
+fn write(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let (path, text) = (path_arg(args, 0, "write")?.clone(), path_arg(args, 1, "write")?.clone());
+    on_pool(cx, "write", move || std::fs::write(path.as_str(), text.as_bytes()))?;
     Ok(Value::Null)
 }
 
-fn append(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let (path, text) = (path_arg(args, 0, "append")?, path_arg(args, 1, "append")?);
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| io_error("append", e))?;
+fn append(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let (path, text) = (path_arg(args, 0, "append")?.clone(), path_arg(args, 1, "append")?.clone());
+    on_pool(cx, "append", move || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path.as_str())
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+    })?;
     Ok(Value::Null)
 }
 
-fn exists(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    Ok(Value::Bool(Path::new(path_arg(args, 0, "exists")?).exists()))
+/// A question about a path (`exists`, `is_file`, `is_dir`), asked on the
+/// blocking pool: a `stat` may block as long as any other file operation.
+fn ask(cx: &mut dyn NativeCx, args: &[Value], name: &str, question: fn(&Path) -> bool) -> EvalResult {
+    let path = path_arg(args, 0, name)?.clone();
+    let answer = offload::run(cx, FILE_IO, || Ok(move || question(Path::new(path.as_str()))))?;
+    Ok(Value::Bool(answer))
 }
 
-fn is_file(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    Ok(Value::Bool(Path::new(path_arg(args, 0, "is_file")?).is_file()))
+fn exists(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    ask(cx, args, "exists", Path::exists)
 }
 
-fn is_dir(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    Ok(Value::Bool(Path::new(path_arg(args, 0, "is_dir")?).is_dir()))
+fn is_file(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    ask(cx, args, "is_file", Path::is_file)
 }
 
-fn list(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let dir = path_arg(args, 0, "list")?;
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| io_error("list", e))? {
-        let entry = entry.map_err(|e| io_error("list", e))?;
-        names.push(entry.file_name().to_string_lossy().into_owned());
-    }
-    names.sort();
+fn is_dir(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    ask(cx, args, "is_dir", Path::is_dir)
+}
+
+fn list(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let dir = path_arg(args, 0, "list")?.clone();
+    let names = on_pool(cx, "list", move || {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir.as_str())? {
+            names.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
+    })?;
     Ok(Value::array(names.into_iter().map(Value::from).collect()))
 }
 
 /// Removes a file, a symbolic link or a whole directory tree.
-fn remove(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let path = path_arg(args, 0, "remove")?;
-    let meta = std::fs::symlink_metadata(path).map_err(|e| io_error("remove", e))?;
-    let result = if meta.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
-    result.map_err(|e| io_error("remove", e))?;
+fn remove(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let path = path_arg(args, 0, "remove")?.clone();
+    on_pool(cx, "remove", move || {
+        let path = path.as_str();
+        let meta = std::fs::symlink_metadata(path)?;
+        if meta.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        }
+    })?;
     Ok(Value::Null)
 }
 
-fn mkdir(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    std::fs::create_dir_all(path_arg(args, 0, "mkdir")?).map_err(|e| io_error("mkdir", e))?;
+fn mkdir(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let path = path_arg(args, 0, "mkdir")?.clone();
+    on_pool(cx, "mkdir", move || std::fs::create_dir_all(path.as_str()))?;
     Ok(Value::Null)
 }
 
-fn copy(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let (from, to) = (path_arg(args, 0, "copy")?, path_arg(args, 1, "copy")?);
-    let bytes = std::fs::copy(from, to).map_err(|e| io_error("copy", e))?;
+fn copy(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let (from, to) = (path_arg(args, 0, "copy")?.clone(), path_arg(args, 1, "copy")?.clone());
+    let bytes = on_pool(cx, "copy", move || std::fs::copy(from.as_str(), to.as_str()))?;
     Ok(Value::Int(i64::try_from(bytes).unwrap_or(i64::MAX)))
 }
 
-fn rename(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let (from, to) = (path_arg(args, 0, "rename")?, path_arg(args, 1, "rename")?);
-    std::fs::rename(from, to).map_err(|e| io_error("rename", e))?;
+fn rename(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let (from, to) = (path_arg(args, 0, "rename")?.clone(), path_arg(args, 1, "rename")?.clone());
+    on_pool(cx, "rename", move || std::fs::rename(from.as_str(), to.as_str()))?;
     Ok(Value::Null)
 }
 
-fn size(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let meta = std::fs::metadata(path_arg(args, 0, "size")?).map_err(|e| io_error("size", e))?;
-    Ok(Value::Int(i64::try_from(meta.len()).unwrap_or(i64::MAX)))
+fn size(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let path = path_arg(args, 0, "size")?.clone();
+    let len = on_pool(cx, "size", move || std::fs::metadata(path.as_str()).map(|m| m.len()))?;
+    Ok(Value::Int(i64::try_from(len).unwrap_or(i64::MAX)))
 }
 
 /// The file's lines, without their `\n` / `\r\n` ends.
-fn lines(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let text = read_text(path_arg(args, 0, "lines")?, "lines")?;
+fn lines(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let text = read_text(cx, path_arg(args, 0, "lines")?, "lines")?;
     Ok(Value::array(text.lines().map(Value::from).collect()))
 }
 
-fn read_json(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+fn read_json(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let path = path_arg(args, 0, "read_json")?;
-    let text = read_text(path, "read_json")?;
+    let text = read_text(cx, path, "read_json")?;
     super::json::from_json_str(&text).map_err(|e| Ctrl::runtime(format!("JSON parse error: {e} (in {path})")))
 }
 
-/// Writes `v` as pretty JSON (2 spaces, no trailing newline).
-fn write_json(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let path = path_arg(args, 0, "write_json")?;
-    let text = super::json::pretty_checked(&args[1], 2, "fs.write_json")?;
-    write_text(path, &text, "write_json")?;
+/// Writes `v` as pretty JSON (2 spaces, no trailing newline). The text is
+/// made on the task, once (not again when the VM restarts the call).
+fn write_json(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+    let path = path_arg(args, 0, "write_json")?.clone();
+    let value = &args[1];
+    let written = offload::run(cx, FILE_IO, || {
+        let text = super::json::pretty_checked(value, 2, "fs.write_json")?;
+        Ok(move || std::fs::write(path.as_str(), text))
+    })?;
+    written.map_err(|e| io_error("write_json", e))?;
     Ok(Value::Null)
 }
 
@@ -159,23 +198,23 @@ fn os_str(s: Option<&std::ffi::OsStr>) -> Value {
 /// The last extension without the dot: `gz` for `archive.tar.gz`, `""`
 /// for `Makefile` or `.bashrc`.
 fn ext(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    Ok(os_str(Path::new(path_arg(args, 0, "ext")?).extension()))
+    Ok(os_str(Path::new(path_arg(args, 0, "ext")?.as_str()).extension()))
 }
 
 fn basename(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    Ok(os_str(Path::new(path_arg(args, 0, "basename")?).file_name()))
+    Ok(os_str(Path::new(path_arg(args, 0, "basename")?.as_str()).file_name()))
 }
 
 /// The parent path (`/home/user` for `/home/user/file.txt`; `""` for a bare
 /// name).
 fn dirname(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
-    let parent = Path::new(path_arg(args, 0, "dirname")?).parent();
+    let parent = Path::new(path_arg(args, 0, "dirname")?.as_str()).parent();
     Ok(os_str(parent.map(Path::as_os_str)))
 }
 
 fn join_path(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let (a, b) = (path_arg(args, 0, "join_path")?, path_arg(args, 1, "join_path")?);
-    Ok(Value::from(Path::new(a).join(b).to_string_lossy().into_owned()))
+    Ok(Value::from(Path::new(a.as_str()).join(b.as_str()).to_string_lossy().into_owned()))
 }
 
 fn temp_dir(_cx: &mut dyn NativeCx, _args: &mut [Value]) -> EvalResult {

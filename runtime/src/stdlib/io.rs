@@ -1,5 +1,6 @@
 //! The `io`, `env` and `log` modules (FORGE.md §10): reading stdin lines
-//! (shared with the core `input()` builtin), the program's arguments, the
+//! (shared with the core `input()` builtin; the read runs on the
+//! scheduler's blocking pool, never on a worker), the program's arguments, the
 //! process environment seen through a write overlay, and levelled log
 //! lines on stderr.
 //!
@@ -16,6 +17,7 @@ use std::sync::OnceLock;
 use parking_lot::Mutex;
 
 use crate::builtins::args;
+use crate::builtins::offload;
 use crate::builtins::{Builder, NativeCx};
 use crate::error::{Ctrl, EvalResult};
 use crate::value::display::write_display;
@@ -47,12 +49,21 @@ pub fn register(b: &mut Builder) {
 /// `input([prompt])` / `io.prompt([text])`: writes `prompt` (no newline),
 /// flushes stdout, reads one line from stdin and returns it without its
 /// `\n` / `\r\n`; `""` at end of input (or on a read error). Bytes that are
-/// not UTF-8 are replaced by U+FFFD.
-pub fn read_line(prompt: Option<&str>) -> String {
-    if let Some(p) = prompt {
-        crate::output::write(p);
-    }
-    crate::output::flush();
+/// not UTF-8 are replaced by U+FFFD. The prompt is written on the task, once
+/// (not again when the VM restarts the call); the read runs on the blocking
+/// pool while the task waits on `stdin`.
+pub fn read_line(cx: &mut dyn NativeCx, prompt: Option<&str>) -> Result<String, Ctrl> {
+    offload::run(cx, offload::STDIN, || {
+        if let Some(p) = prompt {
+            crate::output::write(p);
+        }
+        crate::output::flush();
+        Ok(read_stdin_line)
+    })
+}
+
+/// One line of stdin, as `read_line` returns it (blocks the thread).
+fn read_stdin_line() -> String {
     let mut buf = Vec::new();
     if std::io::stdin().lock().read_until(b'\n', &mut buf).is_err() {
         return String::new();
@@ -70,9 +81,9 @@ fn strip_line_end(mut line: String) -> String {
     line
 }
 
-fn prompt(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
+fn prompt(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let text = args.first().map(crate::value::display::display);
-    Ok(Value::from(read_line(text.as_deref())))
+    Ok(Value::from(read_line(cx, text.as_deref())?))
 }
 
 fn print(_cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {

@@ -139,7 +139,7 @@ impl Machine {
         }
         let r = n.call(self, &mut args);
         if !matches!(&r, Err(c) if matches!(*c.0, Unwind::Blocked)) {
-            self.pending_deadline = None;
+            self.end_blocking_call();
         }
         let out = match r {
             Ok(v) => self.import(&v),
@@ -329,7 +329,7 @@ impl Machine {
             }
             _ => {}
         }
-        self.pending_deadline = None;
+        self.end_blocking_call();
         let catchable = c.is_error();
         let mut top = true;
         while self.frames.len() > stop {

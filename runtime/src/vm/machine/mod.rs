@@ -163,6 +163,12 @@ pub struct Machine {
     pub(crate) pending_deadline: Option<std::time::Instant>,
     /// Channel registrations left in place while suspended in a native.
     pub(crate) pending_waiters: Vec<(crate::concurrency::ChannelRef, scheduler::channel::WaiterId)>,
+    /// The timer of the blocking call in progress, kept across its restarts
+    /// and disarmed when it ends (`end_blocking_call`).
+    pub(crate) pending_timer: Option<scheduler::TimerKey>,
+    /// The job on the blocking pool of the native call in progress, kept
+    /// across its restarts until its output is taken or the call ends.
+    pub(crate) pending_job: Option<scheduler::BlockingJob<crate::builtins::JobOutput>>,
 }
 
 impl Machine {
@@ -197,6 +203,8 @@ impl Machine {
             pending_wait: None,
             pending_deadline: None,
             pending_waiters: Vec::new(),
+            pending_timer: None,
+            pending_job: None,
         }
     }
 

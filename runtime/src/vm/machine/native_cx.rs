@@ -2,12 +2,19 @@
 //! `wait` records why and answers `Unwind::Blocked`; the native returns that
 //! error, the machine suspends the task with the call's `pc` saved, and the
 //! native runs again when the task is woken.
+//!
+//! What a blocking call needs across those restarts is kept on the machine:
+//! its deadline, its timer and its job on the blocking pool until the call
+//! ends (`end_blocking_call`), its channel registrations until the restarted
+//! call withdraws them (`forget_waiters`). A native running inside a
+//! callback (`map`, `sort`, …) cannot suspend: its blocking job runs in
+//! place, on the worker.
 
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use super::Machine;
-use crate::builtins::NativeCx;
+use crate::builtins::{offload, Job, JobOutput, NativeCx};
 use crate::error::{Ctrl, EvalResult, Unwind};
 use crate::message::Message;
 use crate::value::Value;
@@ -52,7 +59,10 @@ impl NativeCx for Machine {
                     return true;
                 }
                 let Some(info) = self.types.structs.get(tag) else { return false };
-                info.fields.iter().filter(|f| f.embedded).any(|f| o.fields.get(&f.name).is_some_and(|inner| self.has_method(inner, name)))
+                info.fields
+                    .iter()
+                    .filter(|f| f.embedded)
+                    .any(|f| o.fields.get(&f.name).is_some_and(|inner| self.has_method(inner, name)))
             }
             Value::Enum(e) => self.types.method(&e.enum_name, name).is_some(),
             Value::Type(t) => self.types.method(&t.name, name).is_some(),
@@ -95,5 +105,62 @@ impl NativeCx for Machine {
 
     fn deadline(&mut self, d: Duration) -> Instant {
         *self.pending_deadline.get_or_insert_with(|| Instant::now() + d)
+    }
+
+    fn arm_timer(&mut self, deadline: Instant) -> Result<(), Ctrl> {
+        if self.pending_timer.is_none() {
+            let waker = self.waker();
+            let key = self.runtime().timer(deadline, waker).map_err(crate::builtins::concurrency::timer_error)?;
+            self.pending_timer = Some(key);
+        }
+        Ok(())
+    }
+
+    fn offload(
+        &mut self,
+        what: &'static str,
+        submit: &mut dyn FnMut() -> Result<Job, Ctrl>,
+    ) -> Result<JobOutput, Ctrl> {
+        if self.callbacks > 0 || self.link.is_none() {
+            // No way to suspend here: run the job on this thread.
+            return Ok(submit()?());
+        }
+        let job = match self.pending_job.take() {
+            Some(job) => job,
+            None => {
+                let job = submit()?;
+                offload::submit_job(self, job)?
+            }
+        };
+        match offload::poll(self, what, &job) {
+            Ok(Some(out)) => Ok(out),
+            Ok(None) => Err(Ctrl::runtime("internal error: the VM resumed a native in place")),
+            Err(e) => {
+                // Suspended: the restarted native finds its job here.
+                self.pending_job = Some(job);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Machine {
+    /// The blocking call in progress has returned or failed: forget its
+    /// deadline, disarm its timer, drop its job (a job still running ends
+    /// on the pool, its output unread).
+    #[inline]
+    pub(crate) fn end_blocking_call(&mut self) {
+        self.pending_deadline = None;
+        if self.pending_timer.is_some() || self.pending_job.is_some() {
+            self.drop_blocking_state();
+        }
+    }
+
+    #[inline(never)]
+    fn drop_blocking_state(&mut self) {
+        self.pending_job = None;
+        if let Some(t) = self.pending_timer.take() {
+            self.runtime().cancel_timer(t);
+        }
     }
 }

@@ -653,7 +653,7 @@ impl Machine {
             Op::Sleep => {
                 let v = self.export(self.regs[a])?;
                 crate::builtins::concurrency::sleep_for(self, &v, "wait")?;
-                self.pending_deadline = None;
+                self.end_blocking_call();
             }
             Op::Check => {
                 let ok = match ins.c() {

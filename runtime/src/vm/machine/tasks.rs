@@ -285,6 +285,25 @@ pub struct VmTask {
     /// This task's charge against its spawner's heap limit, given back
     /// when it finishes (`gc/heap.rs`).
     charge: Option<HeapCharge>,
+    /// `spawn f(x)` with a native `f` that waited: the native is in
+    /// register 0 and its `argc` arguments after it, and the next run calls
+    /// it again (a native restarts after a wait; there is no instruction to
+    /// re-run here).
+    native_call: Option<usize>,
+}
+
+/// How the first run of a task went.
+enum Start {
+    /// Finished already (a native called by `spawn f(x)`).
+    Done(TaskOutcome),
+    /// Blocked in a native called by `spawn f(x)`.
+    Blocked(WaitReason),
+    /// Frames to run.
+    Running,
+}
+
+fn is_blocked(c: &Ctrl) -> bool {
+    matches!(*c.0, Unwind::Blocked)
 }
 
 impl VmTask {
@@ -296,14 +315,14 @@ impl VmTask {
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
     ) -> VmTask {
-        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime, charge: None }
+        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime, charge: None, native_call: None }
     }
 
-    /// Builds the machine on the first run. `Some(outcome)` when the task
-    /// finished already (a native called by `spawn f(x)`).
-    fn start(&mut self, me: &TaskRef) -> Option<TaskOutcome> {
+    /// Builds the machine on the first run and starts the entry.
+    fn start(&mut self, me: &TaskRef) -> Start {
         let mut m = Box::new(Machine::new(self.vm, self.limits, self.stats.clone()));
         m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone() });
+        let mut argc = 0;
         let started = match self.entry.take() {
             Some(VmEntry::Main) | None => {
                 m.enter_main();
@@ -316,23 +335,28 @@ impl VmTask {
                 let vals = m.import_all(&vals)?;
                 m.regs.resize(vals.len() + 1, Val::Null);
                 m.regs[..vals.len()].copy_from_slice(&vals);
-                if m.op_call(0, vals.len() - 1, true)? {
+                argc = vals.len() - 1;
+                if m.op_call(0, argc, true)? {
                     Ok(None)
                 } else {
                     Ok(Some(m.regs[0]))
                 }
             })(),
         };
-        let done = match started {
-            Ok(None) => None,
-            Ok(Some(v)) => Some(finish(&mut m, Ok(v))),
-            Err(e) => Some(finish(&mut m, Err(e))),
+        let start = match started {
+            Ok(None) => Start::Running,
+            Err(e) if is_blocked(&e) && matches!(m.regs.first(), Some(Val::Native(_))) => {
+                self.native_call = Some(argc);
+                Start::Blocked(m.pending_wait.take().unwrap_or(WaitReason::new(WaitKind::Join)))
+            }
+            Ok(Some(v)) => Start::Done(finish(&mut m, Ok(v))),
+            Err(e) => Start::Done(finish(&mut m, Err(e))),
         };
-        if done.is_some() {
+        if let Start::Done(_) = start {
             m.stats.record(&m.heap.stats, m.instructions);
         }
         self.machine = Some(m);
-        done
+        start
     }
 }
 
@@ -355,18 +379,33 @@ fn to_error(c: Ctrl) -> ForgeError {
 impl Task for VmTask {
     fn run(&mut self, me: &TaskRef) -> RunResult {
         if self.machine.is_none() {
-            if let Some(outcome) = self.start(me) {
-                self.charge = None;
-                self.result.complete(outcome);
-                return RunResult::Finished;
+            match self.start(me) {
+                Start::Done(outcome) => {
+                    self.charge = None;
+                    self.result.complete(outcome);
+                    return RunResult::Finished;
+                }
+                Start::Blocked(reason) => return RunResult::Blocked(reason),
+                Start::Running => {}
             }
         }
         let Some(m) = self.machine.as_mut() else { return RunResult::Finished };
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.run(0)));
+        let native_call = self.native_call;
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (native_call, m.regs.first()) {
+            (Some(argc), Some(&Val::Native(n))) => match m.call_native(n, 1, argc) {
+                Err(c) if is_blocked(&c) => {
+                    Ok(Exit::Blocked(m.pending_wait.take().unwrap_or(WaitReason::new(WaitKind::Join))))
+                }
+                r => r.map(Exit::Returned),
+            },
+            _ => m.run(0),
+        }));
         let outcome = match r {
             Ok(Ok(Exit::Yielded)) => return RunResult::Yielded,
             Ok(Ok(Exit::Blocked(reason))) => {
-                m.compact();
+                if native_call.is_none() {
+                    m.compact();
+                }
                 return RunResult::Blocked(reason);
             }
             Ok(Ok(Exit::Returned(v))) => finish(m, Ok(v)),
