@@ -179,8 +179,11 @@ fn dump_on_sigquit(tier: &str, workers: &str) {
     let main = task_line(&dump, 1);
     let sleeping = format!("  task 1 (main): sleep at {}", site("prog.fg", BLOCKED, "time.sleep"));
     assert!(main == sleeping || main == "  task 1 (main): running" || main == "  task 1 (main): runnable", "{text}");
+    // The spinner polls `fs.exists`, which runs on the blocking pool: it is
+    // running, queued, or waiting for that file call.
     let spinner = task_line(&dump, 5);
-    assert!(spinner == "  task 5: running" || spinner == "  task 5: runnable", "{text}");
+    let polling = format!("  task 5: file I/O at {}", site("prog.fg", BLOCKED, "fs.exists(go) { n"));
+    assert!(spinner == "  task 5: running" || spinner == "  task 5: runnable" || spinner == polling, "{text}");
 
     std::fs::write(&go, "").expect("create go file");
     let out = finish(child, &rx, limit, &mut seen);

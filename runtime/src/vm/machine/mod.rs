@@ -12,6 +12,7 @@
 //! | `convert.rs` | values between the heap and `Value`s / `Message`s |
 //! | `native_cx.rs` | the native-function interface for built-ins |
 //! | `types.rs` | structs, methods and interfaces of the task |
+//! | `on_demand.rs` | fields allocated on first write (a parked task stays small) |
 //! | `tasks.rs` | spawn, await, squads, the scheduler task |
 //! | `roots.rs` | the roots of the task's heap |
 
@@ -21,6 +22,7 @@ mod convert;
 mod dispatch;
 mod intrinsics;
 mod native_cx;
+mod on_demand;
 mod ops;
 pub mod roots;
 pub mod tasks;
@@ -132,11 +134,9 @@ pub struct Machine {
     pub(crate) inherited_cells: FxHashMap<usize, ObjRef>,
     /// Globals reset by an `import` in this task: never inherited.
     pub(crate) disinherited: Vec<bool>,
-    pub(crate) types: VmTypes,
-    /// String constants materialised in this heap, by (chunk, index).
-    pub(crate) consts: FxHashMap<(usize, u16), ObjRef>,
-    /// Built-in module objects materialised in this heap.
-    pub(crate) builtins: FxHashMap<u32, Val>,
+    pub(crate) types: on_demand::OnDemand<VmTypes>,
+    /// String constants and built-in modules materialised in this heap.
+    pub(crate) interned: on_demand::OnDemand<on_demand::Interned>,
     /// Handles held by natives in progress (GC rule 3).
     pub(crate) native_roots: Vec<Val>,
     /// Closures handed to natives as `Value`s, by the address of the `Value`
@@ -150,8 +150,10 @@ pub struct Machine {
     pub(crate) budget: u32,
     pub(crate) link: Option<TaskLink>,
     /// Depth of native → Forge callbacks in progress.
-    pub(crate) callbacks: usize,
+    pub(crate) callbacks: u32,
     pub(crate) instructions: u64,
+    /// How many times the task blocked (see `parked`).
+    pub(crate) parks: u32,
     /// Where this task's figures go when it finishes (shared by the run).
     pub(crate) stats: Arc<crate::vm::stats::VmStats>,
     /// The span of the instruction being executed (for natives).
@@ -186,9 +188,8 @@ impl Machine {
             inherited: None,
             inherited_cells: FxHashMap::default(),
             disinherited: Vec::new(),
-            types: VmTypes::default(),
-            consts: FxHashMap::default(),
-            builtins: FxHashMap::default(),
+            types: Default::default(),
+            interned: Default::default(),
             native_roots: Vec::new(),
             exported: Vec::new(),
             squads: Vec::new(),
@@ -198,6 +199,7 @@ impl Machine {
             link: None,
             callbacks: 0,
             instructions: 0,
+            parks: 0,
             stats,
             span: Span::default(),
             pending_wait: None,
@@ -215,6 +217,19 @@ impl Machine {
         self.regs.clear();
         self.regs.resize(proto.nregs as usize + 1, Val::Null);
         self.frames.push(Frame { proto, pc: 0, base: 0, closure: None, ret: proto.nregs as usize, kind: FrameKind::Call });
+    }
+
+    /// Called each time the task blocks: compacts it on its 1st, 2nd, 4th,
+    /// 8th… block. A task that parks once (an idle waiter) gives its memory
+    /// back at once; one that blocks on every message (a ping-pong) would
+    /// otherwise reallocate and refill its register window on every resume
+    /// (a fifth of its instructions), and now does so a logarithmic number
+    /// of times.
+    pub(crate) fn parked(&mut self) {
+        self.parks = self.parks.wrapping_add(1);
+        if self.parks.is_power_of_two() {
+            self.compact();
+        }
     }
 
     /// Gives back memory a parked task does not need: the register window

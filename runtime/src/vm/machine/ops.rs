@@ -23,11 +23,11 @@ impl Machine {
             Const::Float(f) => Ok(Val::Float(*f)),
             Const::Str(s) => {
                 let key = (proto as *const Proto as usize, k as u16);
-                if let Some(&r) = self.consts.get(&key) {
+                if let Some(&r) = self.interned.consts.get(&key) {
                     return Ok(Val::Obj(r));
                 }
                 let r = self.heap.alloc(HeapObj::Str(s.clone()))?;
-                self.consts.insert(key, r);
+                self.interned.consts.insert(key, r);
                 Ok(Val::Obj(r))
             }
         }
@@ -35,7 +35,7 @@ impl Machine {
 
     /// Built-in `b`: natives are code, modules are materialised once per heap.
     pub(crate) fn builtin(&mut self, b: u32) -> Result<Val, Ctrl> {
-        if let Some(&v) = self.builtins.get(&b) {
+        if let Some(&v) = self.interned.builtins.get(&b) {
             return Ok(v);
         }
         let v = match registry().value(b) {
@@ -43,7 +43,7 @@ impl Machine {
             Value::None => return Ok(Val::None),
             other => self.import(other)?,
         };
-        self.builtins.insert(b, v);
+        self.interned.builtins.insert(b, v);
         Ok(v)
     }
 

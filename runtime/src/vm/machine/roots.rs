@@ -9,15 +9,15 @@ impl Machine {
     /// Collects this task's heap (only at safepoints, GC rule 2).
     pub(crate) fn collect_garbage(&mut self) {
         let top = self.frames.last().map_or(0, |f| f.base + f.proto.nregs as usize + 1).min(self.regs.len());
-        let Machine { heap, regs, frames, globals, types, consts, builtins, native_roots, exported, inherited_cells, .. } =
+        let Machine { heap, regs, frames, globals, types, interned, native_roots, exported, inherited_cells, .. } =
             self;
         let start = std::time::Instant::now();
         let (objs_before, objs_after, bytes_before, bytes_after) = collect(heap, |t| {
             t.values(&regs[..top]); // registers of every frame on the task's stack
             frames.iter().filter_map(|f| f.closure).for_each(|c| t.object(c)); // closures being run
             globals.iter().flatten().for_each(|v| t.value(*v)); // the task's globals
-            consts.values().for_each(|r| t.object(*r)); // constants materialised from chunks
-            builtins.values().for_each(|v| t.value(*v)); // built-in modules materialised
+            interned.consts.values().for_each(|r| t.object(*r)); // constants materialised from chunks
+            interned.builtins.values().for_each(|v| t.value(*v)); // built-in modules materialised
             types.values().for_each(|v| t.value(v)); // struct defaults and methods
             native_roots.iter().for_each(|v| t.value(*v)); // values held by natives in progress
             exported.iter().for_each(|(_, r)| t.object(*r)); // closures handed to natives

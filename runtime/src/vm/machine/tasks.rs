@@ -404,7 +404,7 @@ impl Task for VmTask {
             Ok(Ok(Exit::Yielded)) => return RunResult::Yielded,
             Ok(Ok(Exit::Blocked(reason))) => {
                 if native_call.is_none() {
-                    m.compact();
+                    m.parked();
                 }
                 return RunResult::Blocked(reason);
             }
