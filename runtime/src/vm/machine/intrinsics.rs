@@ -12,6 +12,8 @@
 
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
+
 use super::Machine;
 use crate::builtins::{registry, NativeFn};
 use crate::error::Ctrl;
@@ -32,9 +34,9 @@ enum Intrinsic {
 }
 
 /// The natives with an intrinsic, by identity (module functions may reuse
-/// a name, so names are not compared).
-fn table() -> &'static [(usize, Intrinsic)] {
-    static TABLE: OnceLock<Vec<(usize, Intrinsic)>> = OnceLock::new();
+/// a name, so names are not compared). Looked up on every native call.
+fn table() -> &'static FxHashMap<usize, Intrinsic> {
+    static TABLE: OnceLock<FxHashMap<usize, Intrinsic>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let r = registry();
         let global = [
@@ -47,7 +49,7 @@ fn table() -> &'static [(usize, Intrinsic)] {
             ("send", Intrinsic::Send),
             ("receive", Intrinsic::Receive),
         ];
-        let mut t: Vec<(usize, Intrinsic)> =
+        let mut t: FxHashMap<usize, Intrinsic> =
             global.iter().filter_map(|(name, i)| r.native(name).map(|n| (addr(n), *i))).collect();
         t.extend(r.method("is_empty").map(|n| (addr(n), Intrinsic::IsEmpty)));
         t
@@ -64,7 +66,7 @@ impl Machine {
     #[inline]
     pub(crate) fn intrinsic(&mut self, n: &'static NativeFn, first: usize, argc: usize) -> Option<Result<Val, Ctrl>> {
         let key = addr(n);
-        let (_, which) = table().iter().find(|(k, _)| *k == key)?;
+        let which = table().get(&key)?;
         match (which, argc) {
             (Intrinsic::Send, 2) => return self.try_send_intrinsic(first),
             (Intrinsic::Receive, 1) => return self.try_receive_intrinsic(first),
