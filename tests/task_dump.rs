@@ -58,8 +58,27 @@ fn site(name: &str, src: &str, needle: &str) -> String {
     format!("{name}:{line}:{col}")
 }
 
+/// A started `forge`, killed if the test fails while it runs: a failed
+/// assertion must not leave a spinning program behind.
+struct Running(Option<Child>);
+
+impl Running {
+    fn child(&self) -> &Child {
+        self.0.as_ref().expect("still running")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts `forge run TIER prog.fg ARGS` with stderr read line by line.
-fn start(tier: &str, dir: &Path, src: &str, args: &[&Path], env: &[(&str, &str)]) -> (Child, Receiver<String>) {
+fn start(tier: &str, dir: &Path, src: &str, args: &[&Path], env: &[(&str, &str)]) -> (Running, Receiver<String>) {
     std::fs::write(dir.join("prog.fg"), src).expect("write program");
     let mut child = Command::new(env!("CARGO_BIN_EXE_forge"))
         .args(["run", tier, "prog.fg"])
@@ -79,7 +98,7 @@ fn start(tier: &str, dir: &Path, src: &str, args: &[&Path], env: &[(&str, &str)]
             }
         }
     });
-    (child, rx)
+    (Running(Some(child)), rx)
 }
 
 /// The next stderr line, or a failure after `limit`.
@@ -119,7 +138,8 @@ fn read_dump(rx: &Receiver<String>, trigger: &str, limit: Instant, seen: &mut Ve
 }
 
 /// Waits for the program's end (killing it after `limit`).
-fn finish(mut child: Child, rx: &Receiver<String>, limit: Instant, seen: &mut Vec<String>) -> Output {
+fn finish(mut running: Running, rx: &Receiver<String>, limit: Instant, seen: &mut Vec<String>) -> Output {
+    let child = running.0.as_mut().expect("still running");
     loop {
         if child.try_wait().expect("wait").is_some() {
             break;
@@ -130,15 +150,15 @@ fn finish(mut child: Child, rx: &Receiver<String>, limit: Instant, seen: &mut Ve
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let out = child.wait_with_output().expect("output");
+    let out = running.0.take().expect("still running").wait_with_output().expect("output");
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
         seen.push(line);
     }
     out
 }
 
-fn sigquit(child: &Child) {
-    let status = Command::new("kill").args(["-QUIT", &child.id().to_string()]).status().expect("kill");
+fn sigquit(running: &Running) {
+    let status = Command::new("kill").args(["-QUIT", &running.child().id().to_string()]).status().expect("kill");
     assert!(status.success(), "kill -QUIT failed");
 }
 
