@@ -10,10 +10,9 @@
 //! and retry when woken; a receive that frees a slot wakes one of them.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::task::Waker;
 
-use parking_lot::Mutex;
+use crate::sync::{Arc, Mutex};
 
 /// Identifies one registration, so a task that stops waiting (a `select`
 /// that got a value elsewhere, a timeout) can withdraw it.
@@ -234,6 +233,7 @@ impl<T> Channel<T> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
     use std::task::Wake;
 
     struct CountWake(AtomicUsize);

@@ -4,10 +4,9 @@
 //! Every awaiter gets its own clone of the result, so awaiting twice yields
 //! the same value (FORGE.md §8).
 
-use std::sync::Arc;
 use std::task::Waker;
 
-use parking_lot::Mutex;
+use crate::sync::{Arc, Mutex};
 
 struct State<T> {
     result: Option<T>,
@@ -93,6 +92,7 @@ impl<T: Clone> JoinCell<T> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
     use std::task::Wake;
 
     struct CountWake(AtomicUsize);

@@ -4,7 +4,7 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `task.rs` | `Task`, `TaskCell` and its state machine, wakers |
+//! | `task.rs` | `Task`, `TaskCell`, its state machine (`TaskState`), wakers |
 //! | `runtime.rs` | workers, run queues, stealing, parking, deadlock detection |
 //! | `io.rs` | the tokio runtime the scheduler owns (started on first use) |
 //! | `timer.rs` | timers on that runtime, behind sleeps and timeouts |
@@ -13,6 +13,7 @@
 //! | `channel.rs` | bounded MPMC channels with parking senders/receivers |
 //! | `join.rs` | join cells: a task's result, readable by every awaiter |
 //! | `wait.rs` | `WaitReason`: what a blocked task waits on |
+//! | `sync.rs` | the channel's, join cell's and state machine's mutex, `Arc` and atomics: `std`/`parking_lot`, or `loom`'s under `--cfg loom` |
 //!
 //! Rules every part keeps:
 //! 1. A worker thread never blocks on a task's behalf: a task that cannot go
@@ -31,6 +32,7 @@ mod io_tests;
 pub mod join;
 pub mod registry;
 pub mod runtime;
+mod sync;
 pub mod task;
 pub mod timer;
 pub mod wait;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::task::{TaskCell, TaskId, IDLE, NOTIFIED, RUNNING, SCHEDULED};
+use crate::task::{State, TaskCell, TaskId};
 use crate::wait::WaitReason;
 
 const SHARDS: usize = 16;
@@ -160,17 +160,17 @@ impl Registry {
 
 /// The dump line of one task, from its state machine (see `task.rs`).
 fn info(t: &TaskCell) -> Option<TaskInfo> {
-    let (state, waiting_on) = match t.state.load(Ordering::Acquire) {
-        RUNNING | NOTIFIED => (RunState::Running, None),
-        SCHEDULED => (RunState::Runnable, None),
+    let (state, waiting_on) = match t.state.get() {
+        State::Running | State::Notified => (RunState::Running, None),
+        State::Scheduled => (RunState::Runnable, None),
         // A parked task's reason is written before it becomes IDLE.
         // `wait_reason` reads the state again: a task woken in between is
         // already queued, so "runnable" is true of it.
-        IDLE => match t.wait_reason() {
+        State::Idle => match t.wait_reason() {
             Some(r) => (RunState::Parked, Some(r)),
             None => (RunState::Runnable, None),
         },
-        _ => return None,
+        State::Done => return None,
     };
     Some(TaskInfo { id: t.id, name: t.name.clone(), state, waiting_on })
 }

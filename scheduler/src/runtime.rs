@@ -35,7 +35,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::blocking::BlockingJob;
 use crate::io::IoRuntime;
 use crate::registry::{Registry, TaskInfo, TaskLimit};
-use crate::task::{RunResult, Task, TaskCell, TaskId, TaskRef, DONE, IDLE, NOTIFIED, RUNNING, SCHEDULED};
+use crate::task::{RunResult, Task, TaskCell, TaskId, TaskRef};
 use crate::timer::TimerKey;
 
 /// Everything known about a deadlock.
@@ -616,14 +616,14 @@ impl Shared {
     }
 
     fn run_task(&self, task: TaskRef) {
-        task.state.store(RUNNING, Ordering::Release);
+        task.state.start();
         let Some(mut body) = task.body.lock().take() else {
             return;
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.run(&task)));
         match result {
             Ok(RunResult::Finished) | Err(_) => {
-                task.state.store(DONE, Ordering::Release);
+                task.state.finish();
                 drop(body);
                 self.registry.remove(&task);
                 tracing::trace!(target: names::SCHED, event = names::event::FINISH, task.id = task.id.0);
@@ -637,17 +637,15 @@ impl Shared {
                 self.yields.fetch_add(1, Ordering::Relaxed);
                 tracing::trace!(target: names::SCHED, event = names::event::BUDGET_YIELD, task.id = task.id.0);
                 *task.body.lock() = Some(body);
-                task.state.store(SCHEDULED, Ordering::Release);
+                task.state.yielded();
                 self.push(task);
             }
             Ok(RunResult::Blocked(reason)) => {
                 tracing::trace!(target: names::SCHED, event = names::event::PARK, task.id = task.id.0, task.wait = %reason);
                 *task.wait.lock() = Some(reason);
                 *task.body.lock() = Some(body);
-                if task.state.compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                if task.state.block() {
                     // Woken while still running (NOTIFIED): run it again.
-                    debug_assert_eq!(task.state.load(Ordering::Acquire), NOTIFIED);
-                    task.state.store(SCHEDULED, Ordering::Release);
                     self.push(task);
                 }
             }

@@ -13,14 +13,21 @@
 //!
 //! A wake while RUNNING moves the task to NOTIFIED; when it then reports
 //! Blocked it is queued again at once (rule 2 of the crate: no lost wake-ups).
+//!
+//! The transitions themselves are [`TaskState`]'s methods: the waker calls
+//! [`TaskState::wake`], the worker [`TaskState::start`], [`TaskState::block`],
+//! [`TaskState::yielded`] and [`TaskState::finish`]. Its atomic comes from
+//! `sync.rs`, so the `loom` models (`tests/loom_models/task.rs`) check
+//! this very code.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Wake, Waker};
 
 use parking_lot::Mutex;
 
 use crate::runtime::Shared;
+use crate::sync::AtomicU8;
 use crate::wait::WaitReason;
 
 /// A task's number, unique in the process; the main task is 1.
@@ -43,16 +50,134 @@ pub trait Task: Send + 'static {
     fn run(&mut self, me: &TaskRef) -> RunResult;
 }
 
-pub(crate) const IDLE: u8 = 0;
-pub(crate) const SCHEDULED: u8 = 1;
-pub(crate) const RUNNING: u8 = 2;
-pub(crate) const NOTIFIED: u8 = 3;
-pub(crate) const DONE: u8 = 4;
+const IDLE: u8 = 0;
+const SCHEDULED: u8 = 1;
+const RUNNING: u8 = 2;
+const NOTIFIED: u8 = 3;
+const DONE: u8 = 4;
+
+/// Where a task is in its life cycle (see the diagram above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Blocked; the next wake queues it.
+    Idle,
+    /// In a run queue (or about to be pushed to one).
+    Scheduled,
+    /// On a worker.
+    Running,
+    /// On a worker, and woken since it started: it runs again.
+    Notified,
+    /// Finished; wakes are ignored.
+    Done,
+}
+
+/// A task's state machine: one atomic, moved by the task's wakers and by
+/// the worker running it.
+///
+/// The worker owns every transition out of RUNNING and NOTIFIED; wakers only
+/// move IDLE → SCHEDULED and RUNNING → NOTIFIED. So exactly one party queues
+/// the task after each wake: the waker when it finds it IDLE, the worker
+/// when it finds it NOTIFIED after a `Blocked`. Public so that the `loom`
+/// models in `tests/` can drive it; the runtime uses it through `TaskCell`.
+pub struct TaskState(AtomicU8);
+
+impl Default for TaskState {
+    fn default() -> Self {
+        TaskState::new()
+    }
+}
+
+impl TaskState {
+    /// A new task's state: SCHEDULED, since spawning queues it.
+    pub fn new() -> TaskState {
+        TaskState(AtomicU8::new(SCHEDULED))
+    }
+
+    /// The current state; a snapshot, since wakers may move it at any time.
+    pub fn get(&self) -> State {
+        match self.0.load(Ordering::Acquire) {
+            IDLE => State::Idle,
+            SCHEDULED => State::Scheduled,
+            RUNNING => State::Running,
+            NOTIFIED => State::Notified,
+            _ => State::Done,
+        }
+    }
+
+    /// A wake: IDLE → SCHEDULED, and `true` (the caller must queue the
+    /// task), or RUNNING → NOTIFIED, and `false` (the worker will queue it).
+    /// In any other state the task is queued or finished already: `false`.
+    pub fn wake(&self) -> bool {
+        let mut s = self.0.load(Ordering::Acquire);
+        loop {
+            let next = match s {
+                IDLE => SCHEDULED,
+                RUNNING => NOTIFIED,
+                _ => return false,
+            };
+            match self.0.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return next == SCHEDULED,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// A worker took the task from a queue: SCHEDULED → RUNNING.
+    pub fn start(&self) {
+        self.0.store(RUNNING, Ordering::Release);
+    }
+
+    /// The task reported `Blocked` (its wakers registered, its body put
+    /// back): RUNNING → IDLE, and `false`. If it was woken while running
+    /// (NOTIFIED) it goes to SCHEDULED instead and `true` tells the worker
+    /// to queue it again: that wake is not lost.
+    pub fn block(&self) -> bool {
+        match self.0.compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => false,
+            Err(actual) => {
+                debug_assert_eq!(actual, NOTIFIED);
+                self.0.store(SCHEDULED, Ordering::Release);
+                true
+            }
+        }
+    }
+
+    /// The task used up its budget (body put back): → SCHEDULED; the
+    /// caller queues it. A wake in the meantime (NOTIFIED) needs nothing
+    /// more, since the task runs again anyway.
+    pub fn yielded(&self) {
+        self.leave_running(SCHEDULED);
+    }
+
+    /// The task finished: → DONE. Later wakes do nothing.
+    pub fn finish(&self) {
+        self.leave_running(DONE);
+    }
+
+    /// RUNNING or NOTIFIED → `next`, while a waker may be moving RUNNING →
+    /// NOTIFIED. A swap rather than a store: it happens once per budget
+    /// slice or once per task, so it costs nothing measurable, debug builds
+    /// can check the state it leaves, and `loom` models it exactly. (loom
+    /// 0.7 may order a plain store between the read and the write of a
+    /// concurrent compare-exchange, which the memory model forbids:
+    /// tokio-rs/loom#254. With a store here it reports a wake lost to a
+    /// NOTIFIED written after the store, an execution that cannot happen.)
+    fn leave_running(&self, next: u8) {
+        let before = self.0.swap(next, Ordering::AcqRel);
+        debug_assert!(matches!(before, RUNNING | NOTIFIED), "left state {before} for {next}");
+    }
+}
+
+impl std::fmt::Debug for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
 
 pub struct TaskCell {
     pub(crate) id: TaskId,
     pub(crate) name: Option<Arc<str>>,
-    pub(crate) state: AtomicU8,
+    pub(crate) state: TaskState,
     cancelled: AtomicBool,
     pub(crate) is_main: bool,
     pub(crate) body: Mutex<Option<Box<dyn Task>>>,
@@ -75,7 +200,7 @@ impl TaskCell {
         TaskCell {
             id,
             name,
-            state: AtomicU8::new(SCHEDULED),
+            state: TaskState::new(),
             cancelled: AtomicBool::new(false),
             is_main,
             body: Mutex::new(Some(body)),
@@ -110,12 +235,12 @@ impl TaskCell {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.state.load(Ordering::Acquire) == DONE
+        self.state.get() == State::Done
     }
 
     /// What the task waits on, if it is blocked.
     pub fn wait_reason(&self) -> Option<WaitReason> {
-        if self.state.load(Ordering::Acquire) == IDLE {
+        if self.state.get() == State::Idle {
             self.wait.lock().clone()
         } else {
             None
@@ -124,24 +249,10 @@ impl TaskCell {
 
     /// Moves IDLE → SCHEDULED (and queues the task) or RUNNING → NOTIFIED.
     fn schedule(self: Arc<Self>) {
-        let mut s = self.state.load(Ordering::Acquire);
-        loop {
-            let next = match s {
-                IDLE => SCHEDULED,
-                RUNNING => NOTIFIED,
-                _ => return,
-            };
-            match self.state.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => {
-                    if next == SCHEDULED {
-                        trace_wake(self.id);
-                        if let Some(shared) = self.shared.upgrade() {
-                            shared.push_woken(self);
-                        }
-                    }
-                    return;
-                }
-                Err(actual) => s = actual,
+        if self.state.wake() {
+            trace_wake(self.id);
+            if let Some(shared) = self.shared.upgrade() {
+                shared.push_woken(self);
             }
         }
     }
@@ -166,6 +277,44 @@ impl Wake for TaskCell {
 
 impl std::fmt::Debug for TaskCell {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskCell").field("id", &self.id).field("state", &self.state.load(Ordering::Relaxed)).finish()
+        f.debug_struct("TaskCell").field("id", &self.id).field("state", &self.state).finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The transitions one at a time; `tests/loom_models/task.rs` checks
+    /// them racing.
+    #[test]
+    fn state_machine_transitions() {
+        let s = TaskState::new();
+        assert_eq!(s.get(), State::Scheduled);
+        assert!(!s.wake(), "a queued task is not queued again");
+
+        s.start();
+        assert!(!s.block(), "blocked without a wake: parked");
+        assert_eq!(s.get(), State::Idle);
+        assert!(s.wake(), "the wake of a parked task queues it");
+        assert!(!s.wake());
+        assert_eq!(s.get(), State::Scheduled);
+
+        s.start();
+        assert!(!s.wake(), "a running task is queued by its worker");
+        assert_eq!(s.get(), State::Notified);
+        assert!(s.block(), "woken while running: queued again at once");
+        assert_eq!(s.get(), State::Scheduled);
+
+        s.start();
+        assert!(!s.wake());
+        s.yielded();
+        assert_eq!(s.get(), State::Scheduled);
+
+        s.start();
+        s.finish();
+        assert_eq!(s.get(), State::Done);
+        assert!(!s.wake(), "a finished task is never queued");
+        assert_eq!(s.get(), State::Done);
     }
 }
