@@ -137,9 +137,18 @@ fn garbage_under_a_heap_limit_is_collected_not_reported() {
 
 #[test]
 fn uncaught_out_of_memory_has_a_location() {
-    let out = forge_run_env("--vm", "oom_main.fg", b"let mut a = []\nwhile true { a = push(a, [1, 2, 3]) }\n", &[("FORGE_MAX_HEAP", "4M")]);
+    let out = forge_run_env(
+        "--vm",
+        "oom_main.fg",
+        b"let mut a = []\nwhile true { a = push(a, [1, 2, 3]) }\n",
+        &[("FORGE_MAX_HEAP", "4M")],
+    );
     assert_forge_error(&out, "out of memory");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("oom_main.fg:2:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("oom_main.fg:2:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -154,7 +163,8 @@ fn stats_report_collections_and_instructions() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     let figure = |name: &str| -> u64 {
-        let line = stderr.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_else(|| panic!("{name} in {stderr}"));
+        let line =
+            stderr.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_else(|| panic!("{name} in {stderr}"));
         line.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or_else(|| panic!("number in {line}"))
     };
     assert!(figure("instructions executed") > 50_000, "{stderr}");

@@ -119,11 +119,7 @@ fn run_case(forge: &str, tier: &str, case: &Path) -> Option<String> {
 fn tier_available(forge: &str, tier: &str) -> bool {
     let probe = std::env::temp_dir().join(format!("forge-tier-probe-{}.fg", std::process::id()));
     let _ = std::fs::write(&probe, "say 1\n");
-    let ok = tier_command(forge, tier)
-        .arg(&probe)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let ok = tier_command(forge, tier).arg(&probe).output().map(|o| o.status.success()).unwrap_or(false);
     let _ = std::fs::remove_file(&probe);
     ok
 }

@@ -111,7 +111,9 @@ fn run(file: &str, args: Vec<String>, workers: Option<usize>, tier: runtime::run
     let (code, sched) = runtime::run::run_with_stats(program, config.clone());
     match (&config.stats, tier) {
         (Some(s), runtime::run::Tier::Vm) => eprint!("{}{}", s.render(), sched.render()),
-        (Some(_), _) => eprint!("{}(the interpreter has no garbage collector or instruction count; use --vm)\n", sched.render()),
+        (Some(_), _) => {
+            eprintln!("{}(the interpreter has no garbage collector or instruction count; use --vm)", sched.render())
+        }
         _ => {}
     }
     runtime::exit::run_hooks();

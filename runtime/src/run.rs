@@ -146,7 +146,8 @@ pub fn run_with_stats(program: &'static Program, config: RunConfig) -> (i32, sch
         let _ = std::io::stderr().write_all(render_deadlock(report).as_bytes());
         std::process::exit(1);
     });
-    let runtime = Runtime::new(RuntimeConfig { workers: config.workers, on_deadlock: Some(on_deadlock), ..Default::default() });
+    let runtime =
+        Runtime::new(RuntimeConfig { workers: config.workers, on_deadlock: Some(on_deadlock), ..Default::default() });
     if let Some(hook) = &config.on_start {
         (hook.0)(&runtime);
     }
@@ -166,7 +167,8 @@ pub fn run_with_stats(program: &'static Program, config: RunConfig) -> (i32, sch
             let vm = match compile_program(program) {
                 Ok(vm) => vm,
                 Err(e) => {
-                    let _ = std::io::stderr().write_all(render(&program.sources, &e.message, Some(e.span), &[]).as_bytes());
+                    let _ =
+                        std::io::stderr().write_all(render(&program.sources, &e.message, Some(e.span), &[]).as_bytes());
                     return (1, runtime.stats());
                 }
             };

@@ -492,13 +492,15 @@ impl Shared {
             return;
         }
         self.registered.fetch_add(1, Ordering::AcqRel);
-        LOCAL.with(|l| *l.borrow_mut() = Some(LocalQueue {
-            owner: Arc::as_ptr(self),
-            queue,
-            index,
-            ticks: std::cell::Cell::new(0),
-            lifo_streak: std::cell::Cell::new(0),
-        }));
+        LOCAL.with(|l| {
+            *l.borrow_mut() = Some(LocalQueue {
+                owner: Arc::as_ptr(self),
+                queue,
+                index,
+                ticks: std::cell::Cell::new(0),
+                lifo_streak: std::cell::Cell::new(0),
+            })
+        });
         tracing::debug!(target: names::SCHED, event = names::event::WORKER_START, worker.index = index);
         loop {
             // Once the main task is done, tasks still alive are abandoned
@@ -893,7 +895,8 @@ mod tests {
             let rt = Runtime::new(RuntimeConfig { workers, max_tasks: 10, ..Default::default() });
             let outcome = Arc::new(parking_lot::Mutex::new(None));
             let release = Arc::new(AtomicBool::new(false));
-            let flood = Flood { rt: rt.clone(), outcome: outcome.clone(), spawned: 0, first: None, release, refused: None };
+            let flood =
+                Flood { rt: rt.clone(), outcome: outcome.clone(), spawned: 0, first: None, release, refused: None };
             rt.run("main", Box::new(flood)).expect("no deadlock");
             let (spawned, limit, again) = outcome.lock().take().expect("main finished");
             // Ten live tasks: the main task and nine children.

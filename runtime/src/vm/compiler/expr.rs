@@ -70,17 +70,15 @@ impl FnCompiler<'_> {
             | ExprKind::Str(_)
             | ExprKind::Var(_)
             | ExprKind::Lambda(_) => false,
-            ExprKind::Template(parts) => parts.iter().any(|p| matches!(p, TemplatePart::Expr(x) if Self::has_effects(x))),
-            ExprKind::Array(items) => {
-                items.iter().any(|i| match i {
-                    ArrayItem::Item(x) | ArrayItem::Spread(x) => Self::has_effects(x),
-                })
+            ExprKind::Template(parts) => {
+                parts.iter().any(|p| matches!(p, TemplatePart::Expr(x) if Self::has_effects(x)))
             }
-            ExprKind::Object(items) => {
-                items.iter().any(|i| match i {
-                    ObjectItem::Field(_, x) | ObjectItem::Spread(x) => Self::has_effects(x),
-                })
-            }
+            ExprKind::Array(items) => items.iter().any(|i| match i {
+                ArrayItem::Item(x) | ArrayItem::Spread(x) => Self::has_effects(x),
+            }),
+            ExprKind::Object(items) => items.iter().any(|i| match i {
+                ObjectItem::Field(_, x) | ObjectItem::Spread(x) => Self::has_effects(x),
+            }),
             ExprKind::StructLit { fields, .. } => fields.iter().any(|(_, x)| Self::has_effects(x)),
             ExprKind::Unary(_, x) | ExprKind::Field(x, _) | ExprKind::Question(x) | ExprKind::Must(x) => {
                 Self::has_effects(x)
@@ -212,7 +210,9 @@ impl FnCompiler<'_> {
                         }
                         TemplatePart::Expr(x) => {
                             self.expr_to(x, base + i as u8);
-                            let later = parts[i + 1..].iter().any(|p| matches!(p, TemplatePart::Expr(y) if Self::has_effects(y)));
+                            let later = parts[i + 1..]
+                                .iter()
+                                .any(|p| matches!(p, TemplatePart::Expr(y) if Self::has_effects(y)));
                             self.protect(x, base + i as u8, later);
                         }
                     }
@@ -476,7 +476,18 @@ impl FnCompiler<'_> {
         // The method is looked up before the arguments run (as the
         // interpreter evaluates a callee first): a missing method is the
         // error, not one raised by an argument.
-        if args.iter().any(|a| !matches!(a.kind, ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Lambda(_) | ExprKind::Var(VarRef { slot: Slot::Local(_) | Slot::Cell(_) | Slot::Upvalue(_), .. }))) {
+        if args.iter().any(|a| {
+            !matches!(
+                a.kind,
+                ExprKind::Null
+                    | ExprKind::Bool(_)
+                    | ExprKind::Int(_)
+                    | ExprKind::Float(_)
+                    | ExprKind::Str(_)
+                    | ExprKind::Lambda(_)
+                    | ExprKind::Var(VarRef { slot: Slot::Local(_) | Slot::Cell(_) | Slot::Upvalue(_), .. })
+            )
+        }) {
             self.abc(Op::CheckMethod, w + 1, 0, k);
         }
         for (i, a) in args.iter().enumerate() {

@@ -99,7 +99,8 @@ impl FnCompiler<'_> {
                 _ => {
                     let t = self.regs.temp();
                     // `a.push(x)` as a statement: its result is dropped.
-                    self.place_result_kept = matches!(e.kind, ExprKind::PlaceCall { .. } | ExprKind::MethodCall { place: Some(_), .. });
+                    self.place_result_kept =
+                        matches!(e.kind, ExprKind::PlaceCall { .. } | ExprKind::MethodCall { place: Some(_), .. });
                     self.expr_to(e, t);
                 }
             },

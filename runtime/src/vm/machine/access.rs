@@ -109,7 +109,11 @@ impl Machine {
                 }
                 (HeapObj::Object(o), Val::Obj(k)) => {
                     if let HeapObj::Str(key) = self.heap.get(k) {
-                        return o.fields.get(key.as_str()).copied().ok_or_else(|| Ctrl::runtime(format!("key '{key}' not found")));
+                        return o
+                            .fields
+                            .get(key.as_str())
+                            .copied()
+                            .ok_or_else(|| Ctrl::runtime(format!("key '{key}' not found")));
                     }
                 }
                 _ => {}
@@ -124,13 +128,18 @@ impl Machine {
         let child = match &key {
             ChildKey::Field(name) => match base {
                 Val::Obj(r) => match self.heap.get(r) {
-                    HeapObj::Object(o) => {
-                        *o.fields.get(name.as_str()).ok_or_else(|| Ctrl::runtime(format!("no field '{name}' on object")))?
+                    HeapObj::Object(o) => *o
+                        .fields
+                        .get(name.as_str())
+                        .ok_or_else(|| Ctrl::runtime(format!("no field '{name}' on object")))?,
+                    _ => {
+                        return Err(Ctrl::runtime(format!("cannot access field '{name}' on {}", self.type_name(base))))
                     }
-                    _ => return Err(Ctrl::runtime(format!("cannot access field '{name}' on {}", self.type_name(base)))),
                 },
                 Val::Null => return Err(Ctrl::runtime(format!("cannot access field '{name}' on Null"))),
-                other => return Err(Ctrl::runtime(format!("cannot access field '{name}' on {}", self.type_name(other)))),
+                other => {
+                    return Err(Ctrl::runtime(format!("cannot access field '{name}' on {}", self.type_name(other))))
+                }
             },
             ChildKey::Index(i) => self.get_index(base, *i)?,
         };
@@ -192,7 +201,9 @@ impl Machine {
             let n = match src {
                 Val::Int(n) => n,
                 Val::Float(f) if f.is_finite() => f as i64,
-                other => return Err(Ctrl::runtime(format!("repeat needs a number of times, got {}", self.type_name(other)))),
+                other => {
+                    return Err(Ctrl::runtime(format!("repeat needs a number of times, got {}", self.type_name(other))))
+                }
             };
             self.regs[a] = Val::Int(n.max(0));
             self.regs[a + 1] = Val::Int(0);

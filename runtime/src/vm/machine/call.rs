@@ -93,7 +93,8 @@ impl Machine {
             self.regs.resize(end, Val::Null);
         }
         self.regs[base + argc..end].fill(Val::Null);
-        let pc = if argc < nparams { proto.default_starts[argc - required] as usize } else { proto.body_start as usize };
+        let pc =
+            if argc < nparams { proto.default_starts[argc - required] as usize } else { proto.body_start as usize };
         self.frames.push(Frame { proto, pc, base, closure, ret, kind: FrameKind::Call });
         Ok(())
     }
@@ -192,7 +193,13 @@ impl Machine {
     }
 
     /// `recv.name(args)`: receiver in `R[a+1]`, arguments after it.
-    pub(crate) fn op_call_method(&mut self, proto: &'static Proto, a: usize, argc: usize, k: usize) -> Result<bool, Ctrl> {
+    pub(crate) fn op_call_method(
+        &mut self,
+        proto: &'static Proto,
+        a: usize,
+        argc: usize,
+        k: usize,
+    ) -> Result<bool, Ctrl> {
         let name = Self::name(proto, k);
         let recv = self.regs[a + 1];
         if let Some((f, receiver)) = self.find_method(recv, name) {
@@ -225,7 +232,13 @@ impl Machine {
     }
 
     /// `push`/`pop` on a place whose (unshared) container is in `R[a+1]`.
-    pub(crate) fn op_call_place(&mut self, proto: &'static Proto, a: usize, argc: usize, k: usize) -> Result<bool, Ctrl> {
+    pub(crate) fn op_call_place(
+        &mut self,
+        proto: &'static Proto,
+        a: usize,
+        argc: usize,
+        k: usize,
+    ) -> Result<bool, Ctrl> {
         let name = Self::name(proto, k);
         let recv = self.regs[a + 1];
         if let Val::Obj(r) = recv {
@@ -320,11 +333,9 @@ impl Machine {
                 let reason = self.pending_wait.take().unwrap_or(scheduler::WaitReason::new(scheduler::WaitKind::Join));
                 return Ok(Some(Exit::Blocked(reason)));
             }
-            Unwind::Error(e) => {
-                if e.span.is_none() {
-                    if let Some(f) = self.frames.last() {
-                        e.span = f.proto.spans.get(f.pc).copied();
-                    }
+            Unwind::Error(e) if e.span.is_none() => {
+                if let Some(f) = self.frames.last() {
+                    e.span = f.proto.spans.get(f.pc).copied();
                 }
             }
             _ => {}

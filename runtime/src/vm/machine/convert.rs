@@ -201,7 +201,9 @@ impl Machine {
             out.push(scalar(v).unwrap_or_default());
             return;
         };
-        let children = |steps: &mut SmallVec<[ExportStep; 8]>, items: &[Val]| steps.extend(items.iter().rev().map(|v| ExportStep::Visit(*v)));
+        let children = |steps: &mut SmallVec<[ExportStep; 8]>, items: &[Val]| {
+            steps.extend(items.iter().rev().map(|v| ExportStep::Visit(*v)))
+        };
         match self.heap.get(r) {
             HeapObj::Str(s) => out.push(Value::Str(s.clone())),
             HeapObj::Array(a) => match a.items.iter().map(|v| self.leaf(*v)).collect::<Option<Vec<_>>>() {
@@ -349,12 +351,30 @@ impl Machine {
     }
 
     /// Schedules a container's children and then its construction.
-    fn import_visit(&mut self, v: Value, steps: &mut SmallVec<[ImportStep; 8]>, out: &mut SmallVec<[Val; 8]>) -> Result<(), Ctrl> {
-        let visit_all = |steps: &mut SmallVec<[ImportStep; 8]>, items: &[Value]| steps.extend(items.iter().rev().cloned().map(ImportStep::Visit));
+    fn import_visit(
+        &mut self,
+        v: Value,
+        steps: &mut SmallVec<[ImportStep; 8]>,
+        out: &mut SmallVec<[Val; 8]>,
+    ) -> Result<(), Ctrl> {
+        let visit_all = |steps: &mut SmallVec<[ImportStep; 8]>, items: &[Value]| {
+            steps.extend(items.iter().rev().cloned().map(ImportStep::Visit))
+        };
         match &v {
             Value::Array(a) => {
                 // Flat arrays (the common result of a native) in one go.
-                if a.iter().all(|x| !matches!(x, Value::Array(_) | Value::Object(_) | Value::Func(_) | Value::Enum(_) | Value::Ok(_) | Value::Err(_) | Value::Some(_))) {
+                if a.iter().all(|x| {
+                    !matches!(
+                        x,
+                        Value::Array(_)
+                            | Value::Object(_)
+                            | Value::Func(_)
+                            | Value::Enum(_)
+                            | Value::Ok(_)
+                            | Value::Err(_)
+                            | Value::Some(_)
+                    )
+                }) {
                     let mut items = Vec::with_capacity(a.len());
                     for x in a.iter() {
                         items.push(self.import_leaf(x)?.unwrap_or_default());

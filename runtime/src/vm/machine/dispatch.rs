@@ -18,10 +18,10 @@
 //!   operand types go to the general code in `ops.rs`.
 
 use super::{Exit, Frame, FrameKind, Machine};
-use crate::vm::gc::HeapObj;
 use crate::error::{msg, Ctrl};
 use crate::vm::bytecode::chunk::Const;
 use crate::vm::bytecode::op::Op;
+use crate::vm::gc::HeapObj;
 use crate::vm::value::Val;
 
 /// Registers a frame can address (operands are 8 bits).
@@ -282,7 +282,8 @@ impl Machine {
                             (Val::Obj(r), Val::Int(i)) => {
                                 let (r, i, v) = (*r, *i, w[ins.c()]);
                                 match self.heap.get_mut(r) {
-                                    HeapObj::Array(a) => match usize::try_from(i).ok().and_then(|i| a.items.get_mut(i)) {
+                                    HeapObj::Array(a) => match usize::try_from(i).ok().and_then(|i| a.items.get_mut(i))
+                                    {
                                         Some(slot) => {
                                             *slot = v;
                                             true

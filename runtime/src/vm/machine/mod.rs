@@ -216,7 +216,14 @@ impl Machine {
         let proto = self.vm.main;
         self.regs.clear();
         self.regs.resize(proto.nregs as usize + 1, Val::Null);
-        self.frames.push(Frame { proto, pc: 0, base: 0, closure: None, ret: proto.nregs as usize, kind: FrameKind::Call });
+        self.frames.push(Frame {
+            proto,
+            pc: 0,
+            base: 0,
+            closure: None,
+            ret: proto.nregs as usize,
+            kind: FrameKind::Call,
+        });
     }
 
     /// Called each time the task blocks: compacts it on its 1st, 2nd, 4th,

@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn reads_do_not_allocate_and_writes_do() {
         let mut t: OnDemand<Interned> = OnDemand::default();
-        assert!(t.consts.get(&(1, 2)).is_none());
+        assert!(!t.consts.contains_key(&(1, 2)));
         assert!(!t.is_allocated());
         t.consts.insert((1, 2), ObjRef(7));
         assert!(t.is_allocated());
@@ -88,6 +88,10 @@ mod tests {
     fn a_machine_fits_its_allocator_size_class() {
         // mimalloc rounds a 641..768-byte box up to 768 bytes: one more
         // field on `Machine` costs every parked task 128 bytes.
-        assert!(std::mem::size_of::<super::super::Machine>() <= 640, "{}", std::mem::size_of::<super::super::Machine>());
+        assert!(
+            std::mem::size_of::<super::super::Machine>() <= 640,
+            "{}",
+            std::mem::size_of::<super::super::Machine>()
+        );
     }
 }

@@ -276,7 +276,11 @@ impl Machine {
             _ => match (self.str_of(x), self.str_of(y)) {
                 (Some(p), Some(q)) => Some(p.as_str().cmp(q.as_str())),
                 _ => {
-                    return Err(Ctrl::runtime(format!("cannot compare {} and {}", self.type_name(x), self.type_name(y))));
+                    return Err(Ctrl::runtime(format!(
+                        "cannot compare {} and {}",
+                        self.type_name(x),
+                        self.type_name(y)
+                    )));
                 }
             },
         };
@@ -334,7 +338,9 @@ impl Machine {
                         work.extend(p.payload.iter().copied().zip(q.payload.iter().copied()));
                         true
                     }
-                    (HeapObj::Ok(p), HeapObj::Ok(q)) | (HeapObj::Err(p), HeapObj::Err(q)) | (HeapObj::Some(p), HeapObj::Some(q)) => {
+                    (HeapObj::Ok(p), HeapObj::Ok(q))
+                    | (HeapObj::Err(p), HeapObj::Err(q))
+                    | (HeapObj::Some(p), HeapObj::Some(q)) => {
                         work.push((*p, *q));
                         true
                     }
@@ -620,7 +626,9 @@ impl Machine {
                 let name = Self::name(proto, ins.c());
                 let hit = match self.regs[rb] {
                     Val::None => name.as_str() == "None",
-                    Val::Obj(r) => matches!(self.heap.get(r), HeapObj::Enum(e) if e.payload.is_empty() && e.variant == *name),
+                    Val::Obj(r) => {
+                        matches!(self.heap.get(r), HeapObj::Enum(e) if e.payload.is_empty() && e.variant == *name)
+                    }
                     _ => false,
                 };
                 self.regs[a] = Val::Bool(hit);
@@ -675,7 +683,8 @@ impl Machine {
             }
             Op::Fail => {
                 let message = Self::name_const(proto, ins.bx()).to_string();
-                let kind = if message.starts_with("undefined variable") { ErrorKind::Reference } else { ErrorKind::Runtime };
+                let kind =
+                    if message.starts_with("undefined variable") { ErrorKind::Reference } else { ErrorKind::Runtime };
                 return Err(Ctrl::error(kind, message));
             }
             Op::DefStruct => self.def_struct(proto.structs[ins.bx()], a)?,
@@ -685,9 +694,17 @@ impl Machine {
                 self.regs[a] = Val::Obj(self.heap.alloc(HeapObj::Type(Arc::new(t)))?);
                 for (i, v) in def.variants.iter().enumerate() {
                     let obj = if v.arity == 0 {
-                        HeapObj::Enum(Box::new(EnumObj { enum_name: def.name.clone(), variant: v.name.clone(), payload: Box::new([]) }))
+                        HeapObj::Enum(Box::new(EnumObj {
+                            enum_name: def.name.clone(),
+                            variant: v.name.clone(),
+                            payload: Box::new([]),
+                        }))
                     } else {
-                        HeapObj::Variant(Arc::new(VariantCtor { enum_name: def.name.clone(), variant: v.name.clone(), arity: v.arity }))
+                        HeapObj::Variant(Arc::new(VariantCtor {
+                            enum_name: def.name.clone(),
+                            variant: v.name.clone(),
+                            arity: v.arity,
+                        }))
                     };
                     self.regs[a + 1 + i] = Val::Obj(self.heap.alloc(obj)?);
                 }
@@ -831,4 +848,3 @@ pub(crate) fn scalar_value(v: Val) -> Value {
         Val::Obj(_) => Value::Null,
     }
 }
-

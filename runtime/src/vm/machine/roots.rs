@@ -36,7 +36,14 @@ impl Machine {
 
 /// One `forge::gc` event per collection.
 #[inline(never)]
-fn trace_collection(task: u64, objs_before: usize, objs_after: usize, bytes_before: usize, bytes_after: usize, pause: std::time::Duration) {
+fn trace_collection(
+    task: u64,
+    objs_before: usize,
+    objs_after: usize,
+    bytes_before: usize,
+    bytes_after: usize,
+    pause: std::time::Duration,
+) {
     tracing::debug!(
         target: observability::names::GC,
         event = observability::names::event::GC_COLLECT,

@@ -23,11 +23,14 @@ use crate::vm::compiler::VmProgram;
 use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
 use crate::vm::value::Val;
 
+/// A struct's fields as a snapshot carries them: name, default, embedded.
+type SnapshotFields = Vec<(ArcStr, Option<Value>, bool)>;
+
 /// A parent's globals and types, copied out of its heap once per change and
 /// shared by the children spawned until the next change.
 pub struct Snapshot {
     globals: Vec<Option<Value>>,
-    structs: Vec<(ArcStr, Vec<(ArcStr, Option<Value>, bool)>)>,
+    structs: Vec<(ArcStr, SnapshotFields)>,
     methods: Vec<(ArcStr, ArcStr, Value)>,
     interfaces: Vec<(ArcStr, Vec<ArcStr>)>,
     /// The copy's size, charged to the parent's heap limit while any child
@@ -88,7 +91,11 @@ impl Machine {
             .structs
             .iter()
             .map(|(name, s)| {
-                let fields = s.fields.iter().map(|f| (f.name.clone(), f.default.map(|_| it.next().unwrap_or_default()), f.embedded)).collect();
+                let fields = s
+                    .fields
+                    .iter()
+                    .map(|f| (f.name.clone(), f.default.map(|_| it.next().unwrap_or_default()), f.embedded))
+                    .collect();
                 (name.clone(), fields)
             })
             .collect();
@@ -315,7 +322,17 @@ impl VmTask {
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
     ) -> VmTask {
-        VmTask { vm, limits, stats, machine: None, entry: Some(entry), result, runtime, charge: None, native_call: None }
+        VmTask {
+            vm,
+            limits,
+            stats,
+            machine: None,
+            entry: Some(entry),
+            result,
+            runtime,
+            charge: None,
+            native_call: None,
+        }
     }
 
     /// Builds the machine on the first run and starts the entry.

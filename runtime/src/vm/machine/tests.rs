@@ -45,7 +45,8 @@ fn global(m: &mut Machine, name: &str) -> String {
 
 #[test]
 fn arrays_are_values_even_when_registers_share_a_handle() {
-    let src = "let a = [1, [2, 3]]\nlet mut b = a\nb[1][0] = 9\nb.push(4)\nfn f(x) { x[0] = 7\n return x }\nlet c = f(a)\n";
+    let src =
+        "let a = [1, [2, 3]]\nlet mut b = a\nb[1][0] = 9\nb.push(4)\nfn f(x) { x[0] = 7\n return x }\nlet c = f(a)\n";
     for stress in [false, true] {
         let (mut m, err) = run(src, limits(stress, usize::MAX));
         assert_eq!(err, None);
