@@ -7,7 +7,6 @@
 //! closure sent to another task is copied with fresh cells instead (GC
 //! rule 1: an `ObjRef` never leaves its heap).
 
-use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -15,6 +14,7 @@ use smallvec::{smallvec, SmallVec};
 
 use arcstr::ArcStr;
 
+use super::cell_map::CellMap;
 use super::Machine;
 use crate::error::Ctrl;
 use crate::message::Message;
@@ -35,7 +35,7 @@ enum Mode {
 /// work lists, never recursion, so any depth the program can build crosses.
 struct Exporter {
     mode: Mode,
-    cells: HashMap<ObjRef, Arc<Mutex<Value>>>,
+    cells: CellMap<ObjRef, Arc<Mutex<Value>>>,
     /// Message mode: an estimate of the bytes the copy holds (see
     /// `copy_size`), so a copy kept alive can be charged to the heap limit.
     bytes: usize,
@@ -90,7 +90,7 @@ impl Machine {
                 return Ok(Value::Channel(c.clone()));
             }
         }
-        let mut ex = Exporter { mode: Mode::Call, cells: HashMap::default(), bytes: 0 };
+        let mut ex = Exporter { mode: Mode::Call, cells: CellMap::default(), bytes: 0 };
         self.export_with(v, &mut ex)
     }
 
@@ -99,7 +99,7 @@ impl Machine {
         if let Some(s) = scalar(v) {
             return Ok(Message::plain(s));
         }
-        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default(), bytes: 0 };
+        let mut ex = Exporter { mode: Mode::Message, cells: CellMap::default(), bytes: 0 };
         let value = self.export_with(v, &mut ex)?;
         Ok(Message::detached(value, !ex.cells.is_empty()))
     }
@@ -107,12 +107,24 @@ impl Machine {
     /// Several values for another task, sharing one cell map (two closures
     /// that share a cell still share its copy).
     pub(crate) fn export_messages(&mut self, vs: &[Val]) -> Result<Exported, Ctrl> {
-        let mut ex = Exporter { mode: Mode::Message, cells: HashMap::default(), bytes: 0 };
+        let mut ex = Exporter { mode: Mode::Message, cells: CellMap::default(), bytes: 0 };
         let mut values = Vec::with_capacity(vs.len());
         for v in vs {
             values.push(self.export_with(*v, &mut ex)?);
         }
         Ok(Exported { values, bytes: ex.bytes })
+    }
+
+    /// A spawn's callee and arguments for another task, sharing one cell
+    /// map (no list of all of them is built first: spawning is hot).
+    pub(crate) fn export_call(&mut self, f: Val, args: &[Val]) -> Result<(Value, Vec<Value>), Ctrl> {
+        let mut ex = Exporter { mode: Mode::Message, cells: CellMap::default(), bytes: 0 };
+        let f = self.export_with(f, &mut ex)?;
+        let mut values = Vec::with_capacity(args.len());
+        for v in args {
+            values.push(self.export_with(*v, &mut ex)?);
+        }
+        Ok((f, values))
     }
 
     /// What copying `v` out of the heap costs: containers are rebuilt,
@@ -251,19 +263,19 @@ impl Machine {
 
     /// A `Value` (a native's result, a received message) in this heap.
     pub(crate) fn import(&mut self, v: &Value) -> Result<Val, Ctrl> {
-        let mut cells = HashMap::default();
+        let mut cells = CellMap::default();
         self.import_with(v, &mut cells)
     }
 
     /// Imports several values sharing one cell map.
     pub(crate) fn import_all(&mut self, vs: &[Value]) -> Result<Vec<Val>, Ctrl> {
-        let mut cells = HashMap::default();
+        let mut cells = CellMap::default();
         vs.iter().map(|v| self.import_with(v, &mut cells)).collect()
     }
 
     /// Allocation only, no safepoint: the values converted so far need no
     /// rooting while the work list runs (GC rule 2).
-    pub(crate) fn import_with(&mut self, root: &Value, cells: &mut HashMap<usize, ObjRef>) -> Result<Val, Ctrl> {
+    pub(crate) fn import_with(&mut self, root: &Value, cells: &mut CellMap<usize, ObjRef>) -> Result<Val, Ctrl> {
         if let Some(v) = self.import_leaf(root)? {
             return Ok(v);
         }

@@ -10,6 +10,7 @@
 //! | `intrinsics.rs` | built-ins answered from the heap without copying |
 //! | `call.rs` | calls, returns, methods, error unwinding |
 //! | `convert.rs` | values between the heap and `Value`s / `Message`s |
+//! | `cell_map.rs` | the cells already copied during one conversion |
 //! | `native_cx.rs` | the native-function interface for built-ins |
 //! | `types.rs` | structs, methods and interfaces of the task |
 //! | `on_demand.rs` | fields allocated on first write (a parked task stays small) |
@@ -18,6 +19,7 @@
 
 mod access;
 mod call;
+mod cell_map;
 mod convert;
 mod dispatch;
 mod intrinsics;
@@ -32,7 +34,6 @@ mod types;
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 
 use super::bytecode::chunk::{ImportDef, Proto};
 use super::compiler::VmProgram;
@@ -131,7 +132,7 @@ pub struct Machine {
     pub(crate) inherited: Option<Arc<tasks::Snapshot>>,
     /// Cells of inherited closures already imported, by the address of the
     /// parent's cell, so closures sharing a cell still share it here.
-    pub(crate) inherited_cells: FxHashMap<usize, ObjRef>,
+    pub(crate) inherited_cells: Option<Box<cell_map::CellMap<usize, ObjRef>>>,
     /// Globals reset by an `import` in this task: never inherited.
     pub(crate) disinherited: Vec<bool>,
     pub(crate) types: on_demand::OnDemand<VmTypes>,
@@ -186,7 +187,7 @@ impl Machine {
             globals_version: 0,
             snapshot: None,
             inherited: None,
-            inherited_cells: FxHashMap::default(),
+            inherited_cells: None,
             disinherited: Vec::new(),
             types: Default::default(),
             interned: Default::default(),

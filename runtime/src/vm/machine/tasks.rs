@@ -14,6 +14,7 @@ use arcstr::ArcStr;
 use scheduler::join::JoinPoll;
 use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitKind, WaitReason};
 
+use super::cell_map::CellMap;
 use super::types::{VmField, VmStruct};
 use super::{Exit, Machine, TaskLink, VmLimits};
 use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
@@ -21,7 +22,7 @@ use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
 use crate::vm::compiler::VmProgram;
 use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
-use crate::vm::value::Val;
+use crate::vm::value::{ObjRef, Val};
 
 /// A struct's fields as a snapshot carries them: name, default, embedded.
 type SnapshotFields = Vec<(ArcStr, Option<Value>, bool)>;
@@ -114,11 +115,7 @@ impl Machine {
     /// Starts `f(args)` as a new VM task.
     pub(crate) fn spawn(&mut self, f: Val, args: &[Val]) -> Result<Arc<TaskHandle>, Ctrl> {
         let snapshot = self.snapshot()?;
-        let mut all = Vec::with_capacity(args.len() + 1);
-        all.push(f);
-        all.extend_from_slice(args);
-        let mut vals = self.export_messages(&all)?.values;
-        let f = vals.remove(0);
+        let (f, vals) = self.export_call(f, args)?;
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
@@ -139,9 +136,9 @@ impl Machine {
             values.extend(fields.iter().filter_map(|(_, d, _)| d.clone()));
         }
         values.extend(s.methods.iter().map(|(_, _, f)| f.clone()));
-        let mut cells = std::mem::take(&mut self.inherited_cells);
+        let mut cells = self.take_inherited_cells();
         let imported: Result<Vec<Val>, Ctrl> = values.iter().map(|v| self.import_with(v, &mut cells)).collect();
-        self.inherited_cells = cells;
+        self.keep_inherited_cells(cells);
         let mut it = imported?.into_iter();
         for (name, fields) in &s.structs {
             let fields = fields
@@ -181,12 +178,24 @@ impl Machine {
     /// task has not set). `Ok(None)`: the global is not defined.
     pub(crate) fn inherited_global(&mut self, slot: usize) -> Result<Option<Val>, Ctrl> {
         let Some(value) = self.inherited_value(slot) else { return Ok(None) };
-        let mut cells = std::mem::take(&mut self.inherited_cells);
+        let mut cells = self.take_inherited_cells();
         let v = self.import_with(&value, &mut cells);
-        self.inherited_cells = cells;
+        self.keep_inherited_cells(cells);
         let v = v?;
         self.globals[slot] = Some(v);
         Ok(Some(v))
+    }
+
+    fn take_inherited_cells(&mut self) -> CellMap<usize, ObjRef> {
+        self.inherited_cells.take().map_or_else(CellMap::default, |cells| *cells)
+    }
+
+    /// Keeps the cells imported so far (boxed, and only when there are any:
+    /// most tasks inherit no closure with cells).
+    fn keep_inherited_cells(&mut self, cells: CellMap<usize, ObjRef>) {
+        if !cells.is_empty() {
+            self.inherited_cells = Some(Box::new(cells));
+        }
     }
 
     /// A global reset by a module's `import`: undefined until the module
@@ -347,12 +356,18 @@ impl VmTask {
             }
             Some(VmEntry::Call { f, args, snapshot }) => (|| {
                 m.inherit(snapshot)?;
-                let mut vals = vec![f];
-                vals.extend(args);
-                let vals = m.import_all(&vals)?;
-                m.regs.resize(vals.len() + 1, Val::Null);
-                m.regs[..vals.len()].copy_from_slice(&vals);
-                argc = vals.len() - 1;
+                // Callee and arguments go straight into the call window
+                // (allocation only, no safepoint: nothing to root meanwhile).
+                let mut cells = CellMap::default();
+                let callee = m.import_with(&f, &mut cells)?;
+                m.regs.clear();
+                m.regs.push(callee);
+                for a in &args {
+                    let v = m.import_with(a, &mut cells)?;
+                    m.regs.push(v);
+                }
+                m.regs.push(Val::Null);
+                argc = args.len();
                 if m.op_call(0, argc, true)? {
                     Ok(None)
                 } else {
