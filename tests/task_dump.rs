@@ -198,7 +198,15 @@ fn dump_on_sigquit(tier: &str, workers: &str) {
     assert!(dump[0].contains(&format!(" of {workers} workers started")), "{text}");
     let main = task_line(&dump, 1);
     let sleeping = format!("  task 1 (main): sleep at {}", site("prog.fg", BLOCKED, "time.sleep"));
-    assert!(main == sleeping || main == "  task 1 (main): running" || main == "  task 1 (main): runnable", "{text}");
+    // Main polls `fs.exists` (on the blocking pool) between sleeps.
+    let polling_main = format!("  task 1 (main): file I/O at {}", site("prog.fg", BLOCKED, "fs.exists(go) { time"));
+    assert!(
+        main == sleeping
+            || main == polling_main
+            || main == "  task 1 (main): running"
+            || main == "  task 1 (main): runnable",
+        "{text}"
+    );
     // The spinner polls `fs.exists`, which runs on the blocking pool: it is
     // running, queued, or waiting for that file call.
     let spinner = task_line(&dump, 5);

@@ -34,7 +34,6 @@ mod types;
 
 use std::sync::Arc;
 
-
 use super::bytecode::chunk::{ImportDef, Proto};
 use super::compiler::VmProgram;
 use super::gc::Heap;

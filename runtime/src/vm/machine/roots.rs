@@ -21,7 +21,8 @@ impl Machine {
             types.values().for_each(|v| t.value(v)); // struct defaults and methods
             native_roots.iter().for_each(|v| t.value(*v)); // values held by natives in progress
             exported.iter().for_each(|(_, r)| t.object(*r)); // closures handed to natives
-            inherited_cells.iter().flat_map(|cells| cells.values()).for_each(|r| t.object(*r)); // cells of inherited closures
+            inherited_cells.iter().flat_map(|cells| cells.values()).for_each(|r| t.object(*r));
+            // cells of inherited closures
         });
         let pause = start.elapsed();
         let task = self.link.as_ref().map_or(0, |l| l.task.id().0);
