@@ -144,14 +144,25 @@ impl Machine {
     }
 
     /// `receive(ch)` when `ch` holds a value.
+    /// Also on the restart after a wait (the usual way a woken receiver
+    /// gets its value): the registration is withdrawn first, as the native
+    /// does; registrations that had already fired stay listed, so that if
+    /// the native must run after all, it finds them consumed just the same
+    /// (withdrawing a fired registration again answers "consumed" again).
     fn try_receive_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
-        if !self.pending_waiters.is_empty() {
-            return None;
-        }
         let Val::Obj(r) = self.regs[first] else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
+        let restarted = !self.pending_waiters.is_empty();
+        if restarted {
+            self.pending_waiters.retain(|(ch, id)| !ch.unregister(*id));
+        }
         match c.try_recv() {
             scheduler::channel::TryRecv::Ready(m) => {
+                if restarted {
+                    // Like the native's success: the wake-ups were for this.
+                    self.pending_waiters.clear();
+                    self.end_blocking_call();
+                }
                 let v = m.into_value();
                 Some(self.import(&v))
             }
