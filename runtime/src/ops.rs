@@ -77,29 +77,28 @@ fn arith(op: BinOp, a: &Value, b: &Value) -> EvalResult {
 }
 
 pub fn int_arith(op: BinOp, x: i64, y: i64) -> EvalResult {
-    let r = match op {
-        BinOp::Add => x.checked_add(y),
-        BinOp::Sub => x.checked_sub(y),
-        BinOp::Mul => x.checked_mul(y),
-        BinOp::Div => {
-            if y == 0 {
-                return Err(msg::division_by_zero());
-            }
-            x.checked_div(y)
-        }
-        BinOp::Mod => {
-            if y == 0 {
-                return Err(msg::division_by_zero());
-            }
-            // `i64::MIN % -1` is 0 (FORGE.md §2), not an overflow.
-            Some(x.checked_rem(y).unwrap_or(0))
-        }
-        _ => unreachable!("not an arithmetic operator"),
-    };
-    r.map(Value::Int).ok_or_else(msg::overflow)
+    int_result(op, x, y).map(Value::Int)
 }
 
-fn float_arith(op: BinOp, x: f64, y: f64) -> f64 {
+/// Int arithmetic (FORGE.md §2), the one definition both tiers use:
+/// overflow and division by zero are errors, `i64::MIN % -1` is 0.
+#[inline(always)]
+pub fn int_result(op: BinOp, x: i64, y: i64) -> Result<i64, Ctrl> {
+    match op {
+        BinOp::Add => x.checked_add(y).ok_or_else(msg::overflow),
+        BinOp::Sub => x.checked_sub(y).ok_or_else(msg::overflow),
+        BinOp::Mul => x.checked_mul(y).ok_or_else(msg::overflow),
+        BinOp::Div if y == 0 => Err(msg::division_by_zero()),
+        BinOp::Div => x.checked_div(y).ok_or_else(msg::overflow),
+        _ if y == 0 => Err(msg::division_by_zero()),
+        // `i64::MIN % -1` is 0 (FORGE.md §2), not an overflow.
+        _ => Ok(x.checked_rem(y).unwrap_or(0)),
+    }
+}
+
+/// Float arithmetic (IEEE 754; `%` is the remainder of truncated division).
+#[inline(always)]
+pub fn float_arith(op: BinOp, x: f64, y: f64) -> f64 {
     match op {
         BinOp::Add => x + y,
         BinOp::Sub => x - y,

@@ -17,6 +17,7 @@
 //! - Int and Float arithmetic and comparisons are handled inline; other
 //!   operand types go to the general code in `ops.rs`.
 
+use super::ops::arith_op;
 use super::{Exit, Frame, FrameKind, Machine};
 use crate::error::{msg, Ctrl};
 use crate::vm::bytecode::chunk::Const;
@@ -34,32 +35,6 @@ fn window(regs: &mut Vec<Val>, base: usize) -> &mut [Val; WINDOW] {
         regs.resize(base + WINDOW, Val::Null);
     }
     (&mut regs[base..base + WINDOW]).try_into().expect("window is WINDOW long")
-}
-
-/// Int arithmetic as `crate::ops::int_arith` defines it, without boxing.
-#[inline(always)]
-fn int_op(op: Op, p: i64, q: i64) -> Result<i64, Ctrl> {
-    match op {
-        Op::Add => p.checked_add(q).ok_or_else(msg::overflow),
-        Op::Sub => p.checked_sub(q).ok_or_else(msg::overflow),
-        Op::Mul => p.checked_mul(q).ok_or_else(msg::overflow),
-        Op::Div if q == 0 => Err(msg::division_by_zero()),
-        Op::Div => p.checked_div(q).ok_or_else(msg::overflow),
-        _ if q == 0 => Err(msg::division_by_zero()),
-        // `i64::MIN % -1` is 0 (FORGE.md §2), not an overflow.
-        _ => Ok(p.checked_rem(q).unwrap_or(0)),
-    }
-}
-
-#[inline(always)]
-fn float_op(op: Op, p: f64, q: f64) -> f64 {
-    match op {
-        Op::Add => p + q,
-        Op::Sub => p - q,
-        Op::Mul => p * q,
-        Op::Div => p / q,
-        _ => p % q,
-    }
 }
 
 impl Machine {
@@ -145,10 +120,10 @@ impl Machine {
                     // Matched by reference: copying a `Val` out first costs a
                     // 16-byte store and reload through the stack.
                     w[$dst] = match (&w[$x], &w[$y]) {
-                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(int_op($op, *p, *q))),
-                        (Val::Float(p), Val::Float(q)) => Val::Float(float_op($op, *p, *q)),
-                        (Val::Int(p), Val::Float(q)) => Val::Float(float_op($op, *p as f64, *q)),
-                        (Val::Float(p), Val::Int(q)) => Val::Float(float_op($op, *p, *q as f64)),
+                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(arith_op($op), *p, *q))),
+                        (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q)),
+                        (Val::Int(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q)),
+                        (Val::Float(p), Val::Int(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64)),
                         (x, y) => {
                             let (x, y) = (*x, *y);
                             cheap!(self.arith($op, x, y))
@@ -166,10 +141,10 @@ impl Machine {
                         Const::Str(_) => Val::Null,
                     };
                     w[ins.a()] = match (&w[ins.b()], &k) {
-                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(int_op($op, *p, *q))),
-                        (Val::Float(p), Val::Float(q)) => Val::Float(float_op($op, *p, *q)),
-                        (Val::Int(p), Val::Float(q)) => Val::Float(float_op($op, *p as f64, *q)),
-                        (Val::Float(p), Val::Int(q)) => Val::Float(float_op($op, *p, *q as f64)),
+                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(arith_op($op), *p, *q))),
+                        (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q)),
+                        (Val::Int(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q)),
+                        (Val::Float(p), Val::Int(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64)),
                         (x, _) => {
                             let x = *x;
                             cheap!(self.arith($op, x, k))

@@ -238,24 +238,11 @@ impl Machine {
 
     /// Arithmetic beyond the Int fast paths of the loop.
     pub(crate) fn arith(&mut self, op: Op, x: Val, y: Val) -> Result<Val, Ctrl> {
-        let bop = match op {
-            Op::Add => crate::syntax::ast::BinOp::Add,
-            Op::Sub => crate::syntax::ast::BinOp::Sub,
-            Op::Mul => crate::syntax::ast::BinOp::Mul,
-            Op::Div => crate::syntax::ast::BinOp::Div,
-            _ => crate::syntax::ast::BinOp::Mod,
-        };
+        let bop = arith_op(op);
         match (x, y) {
-            (Val::Int(p), Val::Int(q)) => self.scalar(crate::ops::int_arith(bop, p, q)?),
+            (Val::Int(p), Val::Int(q)) => Ok(Val::Int(crate::ops::int_result(bop, p, q)?)),
             (Val::Float(_) | Val::Int(_), Val::Float(_) | Val::Int(_)) => {
-                let (p, q) = (num(x), num(y));
-                Ok(Val::Float(match op {
-                    Op::Add => p + q,
-                    Op::Sub => p - q,
-                    Op::Mul => p * q,
-                    Op::Div => p / q,
-                    _ => p % q,
-                }))
+                Ok(Val::Float(crate::ops::float_arith(bop, num(x), num(y))))
             }
             _ if op == Op::Add && (self.str_of(x).is_some() || self.str_of(y).is_some()) => {
                 let mut s = self.display(x)?;
@@ -269,10 +256,6 @@ impl Machine {
                 self.type_name(y)
             ))),
         }
-    }
-
-    fn scalar(&mut self, v: Value) -> Result<Val, Ctrl> {
-        self.import(&v)
     }
 
     /// `<`, `<=`, `>`, `>=` beyond Ints.
@@ -856,5 +839,21 @@ pub(crate) fn scalar_value(v: Val) -> Value {
         Val::Native(n) => Value::Builtin(n),
         Val::None => Value::None,
         Val::Obj(_) => Value::Null,
+    }
+}
+
+/// The operator of an arithmetic opcode (`Add`…`Mod`, also for their `K`
+/// forms, which the loop passes as the plain opcode): the VM computes with
+/// `crate::ops`, the definitions the interpreter uses. A constant opcode
+/// folds to a constant operator.
+#[inline(always)]
+pub(crate) fn arith_op(op: Op) -> crate::syntax::ast::BinOp {
+    use crate::syntax::ast::BinOp;
+    match op {
+        Op::Add => BinOp::Add,
+        Op::Sub => BinOp::Sub,
+        Op::Mul => BinOp::Mul,
+        Op::Div => BinOp::Div,
+        _ => BinOp::Mod,
     }
 }
