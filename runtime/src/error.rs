@@ -49,6 +49,22 @@ pub struct ForgeError {
 pub const MAX_TRACE: usize = 8;
 
 impl ForgeError {
+    /// The error a task ends with when the runtime itself panicked in it:
+    /// `internal error: MESSAGE` (a bug, reported instead of a crash).
+    pub fn internal(what: impl std::fmt::Display) -> ForgeError {
+        ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}"))
+    }
+
+    /// `internal` for the payload of a caught panic.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> ForgeError {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        ForgeError::internal(what)
+    }
+
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ForgeError {
         ForgeError { kind, message: message.into(), span: None, trace: Vec::new(), failed_tasks: Vec::new() }
     }

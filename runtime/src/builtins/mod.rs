@@ -124,7 +124,15 @@ pub trait NativeCx {
     /// call in progress; while it is armed, arming again (the same call
     /// after a wake-up, or its restart on the VM) keeps it. The tier
     /// disarms it when the call returns or fails — not when it blocks.
-    fn arm_timer(&mut self, deadline: std::time::Instant) -> Result<(), Ctrl>;
+    fn arm_timer(&mut self, deadline: std::time::Instant) -> Result<(), Ctrl> {
+        if self.call_timer().is_none() {
+            let key = self.runtime().timer(deadline, self.waker()).map_err(concurrency::timer_error)?;
+            *self.call_timer() = Some(key);
+        }
+        Ok(())
+    }
+    /// Where the tier keeps the timer of the blocking call in progress.
+    fn call_timer(&mut self) -> &mut Option<scheduler::TimerKey>;
     /// Runs blocking work off the worker: `submit` makes the job (it is
     /// called once per call, not again when the VM restarts the native), the
     /// task waits on `what` (shown in deadlock reports and task dumps) until

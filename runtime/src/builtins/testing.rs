@@ -9,11 +9,16 @@ use crate::value::Value;
 
 pub struct TestCx {
     runtime: scheduler::Runtime,
+    /// Stays empty: `arm_timer` is overridden (nothing here waits).
+    timer: Option<scheduler::TimerKey>,
 }
 
 impl Default for TestCx {
     fn default() -> Self {
-        TestCx { runtime: scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, ..Default::default() }) }
+        TestCx {
+            runtime: scheduler::Runtime::new(scheduler::RuntimeConfig { workers: 1, ..Default::default() }),
+            timer: None,
+        }
     }
 }
 
@@ -54,6 +59,9 @@ impl NativeCx for TestCx {
     fn arm_timer(&mut self, _deadline: std::time::Instant) -> Result<(), Ctrl> {
         // Nothing here waits, so a timer would wake nothing.
         Ok(())
+    }
+    fn call_timer(&mut self) -> &mut Option<scheduler::TimerKey> {
+        &mut self.timer
     }
     fn offload(
         &mut self,

@@ -212,20 +212,13 @@ fn run_entry(
             Unwind::Cancelled => Err(Arc::new(ForgeError::new(ErrorKind::Runtime, "task cancelled"))),
             other => Err(internal(format!("unexpected {other:?}"))),
         },
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(internal(what))
-        }
+        Err(panic) => Err(Arc::new(ForgeError::from_panic(&*panic))),
     };
     (outcome, interp.low_water)
 }
 
 fn internal(what: String) -> Arc<ForgeError> {
-    Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}")))
+    Arc::new(ForgeError::internal(what))
 }
 
 impl Task for InterpTask {

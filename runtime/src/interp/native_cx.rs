@@ -78,13 +78,8 @@ impl NativeCx for Interp<'_> {
         m.share()
     }
 
-    fn arm_timer(&mut self, deadline: std::time::Instant) -> Result<(), Ctrl> {
-        if self.call_timer.is_none() {
-            let waker = self.host.task().waker();
-            let key = self.host.runtime().timer(deadline, waker).map_err(crate::builtins::concurrency::timer_error)?;
-            self.call_timer = Some(key);
-        }
-        Ok(())
+    fn call_timer(&mut self) -> &mut Option<scheduler::TimerKey> {
+        &mut self.call_timer
     }
 
     fn offload(

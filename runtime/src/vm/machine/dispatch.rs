@@ -122,8 +122,12 @@ impl Machine {
                     w[$dst] = match (&w[$x], &w[$y]) {
                         (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(arith_op($op), *p, *q))),
                         (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q)),
-                        (Val::Int(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q)),
-                        (Val::Float(p), Val::Int(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64)),
+                        (Val::Int(p), Val::Float(q)) => {
+                            Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q))
+                        }
+                        (Val::Float(p), Val::Int(q)) => {
+                            Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64))
+                        }
                         (x, y) => {
                             let (x, y) = (*x, *y);
                             cheap!(self.arith($op, x, y))
@@ -143,8 +147,12 @@ impl Machine {
                     w[ins.a()] = match (&w[ins.b()], &k) {
                         (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(arith_op($op), *p, *q))),
                         (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q)),
-                        (Val::Int(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q)),
-                        (Val::Float(p), Val::Int(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64)),
+                        (Val::Int(p), Val::Float(q)) => {
+                            Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q))
+                        }
+                        (Val::Float(p), Val::Int(q)) => {
+                            Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64))
+                        }
                         (x, _) => {
                             let x = *x;
                             cheap!(self.arith($op, x, k))

@@ -107,13 +107,8 @@ impl NativeCx for Machine {
         *self.pending_deadline.get_or_insert_with(|| Instant::now() + d)
     }
 
-    fn arm_timer(&mut self, deadline: Instant) -> Result<(), Ctrl> {
-        if self.pending_timer.is_none() {
-            let waker = self.waker();
-            let key = self.runtime().timer(deadline, waker).map_err(crate::builtins::concurrency::timer_error)?;
-            self.pending_timer = Some(key);
-        }
-        Ok(())
+    fn call_timer(&mut self) -> &mut Option<scheduler::TimerKey> {
+        &mut self.pending_timer
     }
 
     fn offload(

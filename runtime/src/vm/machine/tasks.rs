@@ -404,7 +404,7 @@ fn to_error(c: Ctrl) -> ForgeError {
     match *c.0 {
         Unwind::Error(e) => e,
         Unwind::Cancelled => ForgeError::new(ErrorKind::Runtime, "task cancelled"),
-        other => ForgeError::new(ErrorKind::Runtime, format!("internal error: unexpected {other:?}")),
+        other => ForgeError::internal(format!("unexpected {other:?}")),
     }
 }
 
@@ -442,14 +442,7 @@ impl Task for VmTask {
             }
             Ok(Ok(Exit::Returned(v))) => finish(m, Ok(v)),
             Ok(Err(c)) => finish(m, Err(c)),
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(Arc::new(ForgeError::new(ErrorKind::Runtime, format!("internal error: {what}"))))
-            }
+            Err(panic) => Err(Arc::new(ForgeError::from_panic(&*panic))),
         };
         m.stats.record(&m.heap.stats, m.instructions);
         // Give the spawner its room back before waking its `await`.
