@@ -115,25 +115,30 @@ impl Machine {
             }
 
             // `R[A] := R[x] op R[y]`, Ints and Floats inline.
-            macro_rules! arith {
+            // `R[dst] := x op y` for operands given by reference: Ints and
+            // Floats inline, anything else through `Machine::arith`.
+            // (Matched by reference: copying a `Val` out first costs a
+            // 16-byte store and reload through the stack.)
+            macro_rules! arith_into {
                 ($op:expr, $dst:expr, $x:expr, $y:expr) => {{
-                    // Matched by reference: copying a `Val` out first costs a
-                    // 16-byte store and reload through the stack.
-                    w[$dst] = match (&w[$x], &w[$y]) {
-                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(arith_op($op), *p, *q))),
-                        (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q)),
-                        (Val::Int(p), Val::Float(q)) => {
-                            Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q))
-                        }
-                        (Val::Float(p), Val::Int(q)) => {
-                            Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64))
-                        }
+                    let bop = arith_op($op);
+                    w[$dst] = match ($x, $y) {
+                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(bop, *p, *q))),
+                        (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(bop, *p, *q)),
+                        (Val::Int(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(bop, *p as f64, *q)),
+                        (Val::Float(p), Val::Int(q)) => Val::Float(crate::ops::float_arith(bop, *p, *q as f64)),
                         (x, y) => {
                             let (x, y) = (*x, *y);
                             cheap!(self.arith($op, x, y))
                         }
                     };
                 }};
+            }
+            // `R[A] := R[B] op R[C]`.
+            macro_rules! arith {
+                ($op:expr, $dst:expr, $x:expr, $y:expr) => {
+                    arith_into!($op, $dst, &w[$x], &w[$y])
+                };
             }
             // `R[A] := R[B] op K[C]` for a number constant.
             macro_rules! arith_k {
@@ -144,20 +149,7 @@ impl Machine {
                         Const::Float(f) => Val::Float(*f),
                         Const::Str(_) => Val::Null,
                     };
-                    w[ins.a()] = match (&w[ins.b()], &k) {
-                        (Val::Int(p), Val::Int(q)) => Val::Int(cheap!(crate::ops::int_result(arith_op($op), *p, *q))),
-                        (Val::Float(p), Val::Float(q)) => Val::Float(crate::ops::float_arith(arith_op($op), *p, *q)),
-                        (Val::Int(p), Val::Float(q)) => {
-                            Val::Float(crate::ops::float_arith(arith_op($op), *p as f64, *q))
-                        }
-                        (Val::Float(p), Val::Int(q)) => {
-                            Val::Float(crate::ops::float_arith(arith_op($op), *p, *q as f64))
-                        }
-                        (x, _) => {
-                            let x = *x;
-                            cheap!(self.arith($op, x, k))
-                        }
-                    };
+                    arith_into!($op, ins.a(), &w[ins.b()], &k)
                 }};
             }
             // The truthiness of `R[x]`, Bools inline.
