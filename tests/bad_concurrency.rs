@@ -7,7 +7,10 @@
 //! workers, one worker and eight.
 
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "support.rs"]
+mod support;
 
 /// Tier flag and `FORGE_WORKERS` (`None`: the default, one per core).
 const CONFIGS: [(&str, Option<&str>); 6] = [
@@ -39,17 +42,9 @@ fn run(tier: &str, workers: Option<&str>, name: &str, source: &str, env: &[(&str
         Some(n) => cmd.env("FORGE_WORKERS", n),
         None => cmd.env_remove("FORGE_WORKERS"),
     };
-    let mut child =
+    let child =
         cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("run forge");
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("{name} on {tier} {workers:?}: no end after {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("output")
+    support::wait_or_kill(child, LIMIT, &format!("{name} on {tier} {workers:?}"))
 }
 
 /// What one run must show: exit status, stdout, and lines stderr must have.

@@ -5,8 +5,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[path = "support.rs"]
+mod support;
 
 const TIERS: [(&str, bool); 3] = [("interp", false), ("vm", false), ("vm", true)];
 
@@ -25,19 +28,6 @@ fn scratch(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
-}
-
-/// Waits for `child` at most `limit`; kills it and fails after that.
-fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{what}: still running after {limit:?} (a worker is blocked?)");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("output")
 }
 
 /// Opening a FIFO blocks until the other end is opened. The reader task and
@@ -68,7 +58,7 @@ fn a_task_blocked_in_a_file_operation_leaves_the_worker_to_others() {
     .expect("program");
     for (tier, stress) in TIERS {
         let child = forge(tier, stress, &program).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("forge");
-        let out = finish(child, Duration::from_secs(30), tier);
+        let out = support::wait_or_kill(child, Duration::from_secs(30), &format!("{tier} (a worker is blocked?)"));
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{tier} (stress {stress})");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "main runs: 1000\nthrough the pipe\n", "{tier}");
         assert!(out.status.success(), "{tier}");
@@ -101,7 +91,7 @@ fn a_task_waiting_for_stdin_is_not_a_deadlock() {
         let mut stdin = child.stdin.take().expect("stdin");
         stdin.write_all(b"forge\n").expect("write stdin");
         drop(stdin);
-        let out = finish(child, Duration::from_secs(30), tier);
+        let out = support::wait_or_kill(child, Duration::from_secs(30), &format!("{tier} (a worker is blocked?)"));
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{tier} (stress {stress})");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "name? hello forge\n", "{tier}");
         assert!(out.status.success(), "{tier}");
