@@ -10,6 +10,7 @@
 //! and retry when woken; a receive that frees a slot wakes one of them.
 
 use std::collections::VecDeque;
+use std::ops::DerefMut;
 use std::task::Waker;
 
 use crate::sync::{Arc, Mutex};
@@ -113,7 +114,10 @@ impl<T> Channel<T> {
 
     /// Sends if there is room; otherwise registers `waker` and returns the value.
     pub fn poll_send(&self, value: T, waker: &Waker) -> SendPoll<T> {
-        let mut st = self.state.lock();
+        Self::poll_send_locked(self.state.lock(), value, waker)
+    }
+
+    fn poll_send_locked(mut st: impl DerefMut<Target = State<T>>, value: T, waker: &Waker) -> SendPoll<T> {
         if st.closed {
             return SendPoll::Closed(value);
         }
@@ -149,7 +153,10 @@ impl<T> Channel<T> {
 
     /// Takes the oldest value; when empty and open registers `waker`.
     pub fn poll_recv(&self, waker: &Waker) -> RecvPoll<T> {
-        let mut st = self.state.lock();
+        Self::poll_recv_locked(self.state.lock(), waker)
+    }
+
+    fn poll_recv_locked(mut st: impl DerefMut<Target = State<T>>, waker: &Waker) -> RecvPoll<T> {
         if let Some(v) = st.buf.pop_front() {
             let woken = st.senders.pop_front();
             drop(st);
@@ -165,6 +172,30 @@ impl<T> Channel<T> {
         st.next_id += 1;
         st.receivers.push_back(Waiter { id, waker: waker.clone() });
         RecvPoll::Pending(WaiterId(id))
+    }
+
+    /// `poll_recv` again after a wake, for a receiver whose registration
+    /// `id` came from its previous poll: withdraws the registration if it
+    /// has not fired, then takes a value or registers anew, under one lock.
+    /// Whether the registration had fired needs no answer here: a receiver
+    /// that goes on waiting (or finds the channel closed, which wakes every
+    /// waiter) leaves no wake-up undelivered.
+    pub fn repoll_recv(&self, id: WaiterId, waker: &Waker) -> RecvPoll<T> {
+        let mut st = self.state.lock();
+        if let Ok(i) = st.receivers.binary_search_by_key(&id.0, |w| w.id) {
+            st.receivers.remove(i);
+        }
+        Self::poll_recv_locked(st, waker)
+    }
+
+    /// `poll_send` again after a wake, for a sender whose registration `id`
+    /// came from its previous poll (see [`Channel::repoll_recv`]).
+    pub fn repoll_send(&self, id: WaiterId, value: T, waker: &Waker) -> SendPoll<T> {
+        let mut st = self.state.lock();
+        if let Ok(i) = st.senders.binary_search_by_key(&id.0, |w| w.id) {
+            st.senders.remove(i);
+        }
+        Self::poll_send_locked(st, value, waker)
     }
 
     /// Takes the oldest value without blocking.
@@ -314,5 +345,32 @@ mod tests {
         assert!(ch.unregister(id));
         ch.try_send(1).unwrap();
         assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn repoll_withdraws_or_reuses_the_registration() {
+        let ch = Channel::new(1);
+        let (count, w) = waker();
+        // Not fired (a spurious wake): the old registration goes, a new one
+        // takes its place, and a send wakes the task exactly once.
+        let RecvPoll::Pending(id) = ch.poll_recv(&w) else { panic!() };
+        let RecvPoll::Pending(id2) = ch.repoll_recv(id, &w) else { panic!() };
+        assert!(!ch.unregister(id), "the first registration was withdrawn");
+        ch.try_send(1).unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        // Fired: the value is there.
+        assert!(matches!(ch.repoll_recv(id2, &w), RecvPoll::Ready(1)));
+        // A sender: full, registered, then the receive makes room.
+        ch.try_send(2).unwrap();
+        let (scount, sw) = waker();
+        let SendPoll::Pending(v, sid) = ch.poll_send(3, &sw) else { panic!() };
+        let SendPoll::Pending(v, sid) = ch.repoll_send(sid, v, &sw) else { panic!("still full") };
+        assert_eq!(ch.try_recv(), TryRecv::Ready(2));
+        assert_eq!(scount.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(ch.repoll_send(sid, v, &sw), SendPoll::Sent));
+        ch.close();
+        assert!(matches!(ch.repoll_send(sid, 4, &sw), SendPoll::Closed(4)));
+        assert_eq!(ch.try_recv(), TryRecv::Ready(3));
+        assert!(matches!(ch.repoll_recv(id2, &w), RecvPoll::Closed));
     }
 }

@@ -170,7 +170,9 @@ thread_local! {
 }
 
 struct LocalQueue {
-    owner: *const Shared,
+    /// The runtime this worker belongs to (held, so a waker that finds it
+    /// here needs no `Weak::upgrade`).
+    shared: Arc<Shared>,
     queue: Worker<TaskRef>,
     index: usize,
     /// Tasks taken so far, for the periodic look at the injector.
@@ -190,12 +192,15 @@ const MAX_LIFO_STREAK: u32 = 3;
 const INJECTOR_INTERVAL: u32 = 61;
 
 /// Puts a woken task in this thread's worker LIFO slot if the worker
-/// belongs to `shared`; the task it displaces goes to the worker's queue.
-/// `Ok(true)` when the queue received a task (others may steal it).
+/// belongs to the runtime at `owner`; the task it displaces goes to the
+/// worker's queue, where others may steal it, so a parked worker is woken.
+/// The address is compared, not upgraded: a waker on a worker of its own
+/// runtime (the common case) touches no reference count.
 #[inline(never)]
-fn try_push_lifo(shared: &Shared, task: TaskRef) -> Result<bool, TaskRef> {
+pub(crate) fn try_push_lifo(owner: *const Shared, task: TaskRef) -> Result<(), TaskRef> {
     LOCAL.with(|l| match &*l.borrow() {
-        Some(local) if std::ptr::eq(local.owner, shared) => {
+        Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), owner) => {
+            let shared = &local.shared;
             let displaced = {
                 let mut slot = shared.lifo[local.index].lock();
                 let displaced = slot.replace(task);
@@ -204,13 +209,11 @@ fn try_push_lifo(shared: &Shared, task: TaskRef) -> Result<bool, TaskRef> {
                 }
                 displaced
             };
-            match displaced {
-                Some(t) => {
-                    local.queue.push(t);
-                    Ok(true)
-                }
-                None => Ok(false),
+            if let Some(t) = displaced {
+                local.queue.push(t);
+                shared.wake_one_if_idle();
             }
+            Ok(())
         }
         _ => Err(task),
     })
@@ -226,7 +229,7 @@ fn trace_steal(task: u64, from: usize) {
 #[inline(never)]
 fn try_push_local(shared: &Shared, task: TaskRef) -> Result<(), TaskRef> {
     LOCAL.with(|l| match &*l.borrow() {
-        Some(local) if std::ptr::eq(local.owner, shared) => {
+        Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), shared) => {
             local.queue.push(task);
             Ok(())
         }
@@ -441,18 +444,12 @@ impl Shared {
         self.wake_one_if_idle();
     }
 
-    /// Queues a task woken by a message or a finished task. On a worker it
-    /// takes the LIFO slot, without waking anyone: this worker runs it as
-    /// soon as the waker blocks or yields.
-    pub(crate) fn push_woken(&self, task: TaskRef) {
-        match try_push_lifo(self, task) {
-            Ok(false) => {}
-            Ok(true) => self.wake_one_if_idle(),
-            Err(task) => {
-                self.injector.push(task);
-                self.wake_one_if_idle();
-            }
-        }
+    /// Queues a task woken off the runtime's workers (a timer, I/O, the
+    /// blocking pool, another runtime's task). On a worker, the waker puts
+    /// it in the worker's LIFO slot instead (`try_push_lifo`).
+    pub(crate) fn push_woken_remote(&self, task: TaskRef) {
+        self.injector.push(task);
+        self.wake_one_if_idle();
     }
 
     fn wake_one_if_idle(&self) {
@@ -494,7 +491,7 @@ impl Shared {
         self.registered.fetch_add(1, Ordering::AcqRel);
         LOCAL.with(|l| {
             *l.borrow_mut() = Some(LocalQueue {
-                owner: Arc::as_ptr(self),
+                shared: self.clone(),
                 queue,
                 index,
                 ticks: std::cell::Cell::new(0),
@@ -619,7 +616,7 @@ impl Shared {
 
     fn run_task(&self, task: TaskRef) {
         task.state.start();
-        let Some(mut body) = task.body.lock().take() else {
+        let Some(mut body) = task.slot.lock().body.take() else {
             return;
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.run(&task)));
@@ -638,14 +635,17 @@ impl Shared {
             Ok(RunResult::Yielded) => {
                 self.yields.fetch_add(1, Ordering::Relaxed);
                 tracing::trace!(target: names::SCHED, event = names::event::BUDGET_YIELD, task.id = task.id.0);
-                *task.body.lock() = Some(body);
+                task.slot.lock().body = Some(body);
                 task.state.yielded();
                 self.push(task);
             }
             Ok(RunResult::Blocked(reason)) => {
                 tracing::trace!(target: names::SCHED, event = names::event::PARK, task.id = task.id.0, task.wait = %reason);
-                *task.wait.lock() = Some(reason);
-                *task.body.lock() = Some(body);
+                {
+                    let mut slot = task.slot.lock();
+                    slot.wait = Some(reason);
+                    slot.body = Some(body);
+                }
                 if task.state.block() {
                     // Woken while still running (NOTIFIED): run it again.
                     self.push(task);

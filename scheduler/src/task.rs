@@ -180,10 +180,18 @@ pub struct TaskCell {
     pub(crate) state: TaskState,
     cancelled: AtomicBool,
     pub(crate) is_main: bool,
-    pub(crate) body: Mutex<Option<Box<dyn Task>>>,
-    pub(crate) wait: Mutex<Option<WaitReason>>,
+    /// The body while the task is not running, and what it waits on while
+    /// it is blocked: one lock, taken once when a worker starts the task
+    /// and once when it puts the task back.
+    pub(crate) slot: Mutex<Slot>,
     pub(crate) registry_slot: AtomicUsize,
     pub(crate) shared: Weak<Shared>,
+}
+
+/// A task's body and wait reason, under `TaskCell::slot`.
+pub(crate) struct Slot {
+    pub(crate) body: Option<Box<dyn Task>>,
+    pub(crate) wait: Option<WaitReason>,
 }
 
 /// A shared reference to a task.
@@ -203,8 +211,7 @@ impl TaskCell {
             state: TaskState::new(),
             cancelled: AtomicBool::new(false),
             is_main,
-            body: Mutex::new(Some(body)),
-            wait: Mutex::new(None),
+            slot: Mutex::new(Slot { body: Some(body), wait: None }),
             registry_slot: AtomicUsize::new(usize::MAX),
             shared,
         }
@@ -241,18 +248,22 @@ impl TaskCell {
     /// What the task waits on, if it is blocked.
     pub fn wait_reason(&self) -> Option<WaitReason> {
         if self.state.get() == State::Idle {
-            self.wait.lock().clone()
+            self.slot.lock().wait.clone()
         } else {
             None
         }
     }
 
-    /// Moves IDLE → SCHEDULED (and queues the task) or RUNNING → NOTIFIED.
+    /// Moves IDLE → SCHEDULED (and queues the task: in the LIFO slot of the
+    /// worker this runs on, else in the injector) or RUNNING → NOTIFIED.
     fn schedule(self: Arc<Self>) {
         if self.state.wake() {
             trace_wake(self.id);
-            if let Some(shared) = self.shared.upgrade() {
-                shared.push_woken(self);
+            let owner = self.shared.as_ptr();
+            if let Err(me) = crate::runtime::try_push_lifo(owner, self) {
+                if let Some(shared) = me.shared.upgrade() {
+                    shared.push_woken_remote(me);
+                }
             }
         }
     }

@@ -68,7 +68,7 @@ fn is_blocked(e: &Ctrl) -> bool {
 /// withdrawn, ready to try again); `Err` to leave: a suspension keeps the
 /// registration (remembered, withdrawn by the restarted call), any other
 /// error withdraws it and passes on a wake-up this task consumed.
-fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Result<(), Ctrl> {
+pub(crate) fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Result<(), Ctrl> {
     match cx.wait(reason(cx, kind)) {
         Ok(()) => {
             ch.unregister(id);
@@ -96,6 +96,11 @@ fn leave(consumed: &[ChannelRef], e: Ctrl) -> Ctrl {
     e
 }
 
+/// The error of a `send` on a closed channel (the native's and the VM's).
+pub(crate) fn send_on_closed() -> Ctrl {
+    Ctrl::runtime("send on closed channel")
+}
+
 fn send(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let ch = chan(&args[0], "send")?.clone();
     let consumed = cx.forget_waiters();
@@ -104,7 +109,7 @@ fn send(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     loop {
         match ch.poll_send(msg, &waker) {
             SendPoll::Sent => return Ok(Value::Null),
-            SendPoll::Closed(_) => return Err(leave(&consumed, Ctrl::runtime("send on closed channel"))),
+            SendPoll::Closed(_) => return Err(leave(&consumed, send_on_closed())),
             SendPoll::Pending(back, id) => {
                 msg = back;
                 wait_on(cx, &ch, id, WaitKind::ChannelSend).map_err(|e| leave(&consumed, e))?;

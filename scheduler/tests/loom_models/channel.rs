@@ -213,3 +213,44 @@ fn withdrawn_sender_passes_wake_on() {
         assert_eq!(ch.try_recv(), TryRecv::Empty);
     });
 }
+
+/// The restart path of a VM task: after a wake it re-polls with
+/// `repoll_recv`/`repoll_send` (withdraw and poll under one lock) instead of
+/// `unregister` then poll. Two receivers and a sender on a channel of
+/// capacity 1: each value reaches exactly one receiver and nobody hangs.
+#[test]
+fn repoll_delivers_each_value_once() {
+    check(|| {
+        let ch = Channel::new(1);
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = ch.clone();
+                thread::spawn(move || {
+                    let (_, waker) = thread_waker();
+                    let mut poll = rx.poll_recv(&waker);
+                    loop {
+                        match poll {
+                            RecvPoll::Ready(v) => return v,
+                            RecvPoll::Closed => unreachable!("never closed"),
+                            RecvPoll::Pending(id) => {
+                                thread::park();
+                                poll = rx.repoll_recv(id, &waker);
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let (_, waker) = thread_waker();
+        for v in [1, 2] {
+            let mut poll = ch.poll_send(v, &waker);
+            while let SendPoll::Pending(back, id) = poll {
+                thread::park();
+                poll = ch.repoll_send(id, back, &waker);
+            }
+        }
+        let mut got: Vec<i32> = receivers.into_iter().map(|r| r.join().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+    });
+}

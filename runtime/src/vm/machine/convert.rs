@@ -263,6 +263,10 @@ impl Machine {
 
     /// A `Value` (a native's result, a received message) in this heap.
     pub(crate) fn import(&mut self, v: &Value) -> Result<Val, Ctrl> {
+        // Scalars (most messages) need no cell map.
+        if let Some(leaf) = self.import_leaf(v)? {
+            return Ok(leaf);
+        }
         let mut cells = CellMap::default();
         self.import_with(v, &mut cells)
     }

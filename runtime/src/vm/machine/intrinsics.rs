@@ -5,17 +5,22 @@
 //! gives the errors — for any argument they do not handle, so behaviour is
 //! the built-in's exactly.
 //!
-//! `send` and `receive` are here too: when the channel has room (or a
-//! value), the message goes straight between the heap and the channel,
-//! without exporting the channel; when the call would block, the native runs
-//! and does the waiting.
+//! `send` and `receive` are here too, whole: the message goes straight
+//! between the heap and the channel, and a call that must wait registers the
+//! task and suspends it itself, by the natives' protocol (`builtins/mod.rs`)
+//! and with their `wait_on`, without exporting the channel.
 
 use std::sync::OnceLock;
+use std::task::Waker;
 
 use rustc_hash::FxHashMap;
 
 use super::Machine;
-use crate::builtins::{registry, NativeFn};
+use scheduler::channel::{RecvPoll, SendPoll, WaiterId};
+use scheduler::WaitKind;
+
+use crate::builtins::{concurrency, registry, NativeFn};
+use crate::concurrency::ChannelRef;
 use crate::error::Ctrl;
 use crate::vm::gc::HeapObj;
 use crate::vm::value::Val;
@@ -68,8 +73,8 @@ impl Machine {
         let key = addr(n);
         let which = table().get(&key)?;
         match (which, argc) {
-            (Intrinsic::Send, 2) => return self.try_send_intrinsic(first),
-            (Intrinsic::Receive, 1) => return self.try_receive_intrinsic(first),
+            (Intrinsic::Send, 2) => return self.send_intrinsic(first),
+            (Intrinsic::Receive, 1) => return self.receive_intrinsic(first),
             _ => {}
         }
         let arg = |i: usize| self.regs[first + i];
@@ -126,52 +131,112 @@ impl Machine {
         Some(Ok(r))
     }
 
-    /// `send(ch, v)` when `ch` has room. Not while the native is suspended
-    /// in a wait: its restart must withdraw its registration first.
-    fn try_send_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
+    /// `send(ch, v)`, start to finish, for a task that can wait: sends, or
+    /// registers the task and suspends it (the message is exported again
+    /// when the call restarts). `None` lets the native run: a value that is
+    /// not a channel (its error), a callback, a cancelled task, or
+    /// registrations this call did not make.
+    fn send_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
         let (ch, v) = (self.regs[first], self.regs[first + 1]);
-        if !self.pending_waiters.is_empty() || !self.is_open_channel(ch) {
-            return None;
-        }
+        let Val::Obj(r) = ch else { return None };
+        let HeapObj::Channel(c) = self.heap.get(r) else { return None };
+        let attempt = attempt(&self.pending_waiters, c)?;
+        self.waiting_waker()?;
         let msg = match self.export_message(v) {
             Ok(m) => m,
             Err(e) => return Some(Err(e)),
         };
-        let Val::Obj(r) = ch else { return None };
-        let HeapObj::Channel(c) = self.heap.get(r) else { return None };
-        // Full: the native waits for room (the copy is made again then).
-        c.try_send(msg).ok().map(|()| Ok(Val::Null))
+        let (HeapObj::Channel(c), Some(waker)) = (self.heap.get(r), self.waiting_waker()) else { return None };
+        let poll = match attempt {
+            Attempt::First => c.poll_send(msg, waker),
+            Attempt::Again(id) => c.repoll_send(id, msg, waker),
+        };
+        match poll {
+            SendPoll::Sent => {
+                self.end_channel_wait();
+                Some(Ok(Val::Null))
+            }
+            SendPoll::Closed(_) => {
+                self.end_channel_wait();
+                Some(Err(concurrency::send_on_closed()))
+            }
+            SendPoll::Pending(_, id) => {
+                let c = c.clone();
+                Some(Err(self.suspend_on_channel(&c, id, WaitKind::ChannelSend)))
+            }
+        }
     }
 
-    /// `receive(ch)` when `ch` holds a value.
-    /// Also on the restart after a wait (the usual way a woken receiver
-    /// gets its value): the registration is withdrawn first, as the native
-    /// does; registrations that had already fired stay listed, so that if
-    /// the native must run after all, it finds them consumed just the same
-    /// (withdrawing a fired registration again answers "consumed" again).
-    fn try_receive_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
+    /// `receive(ch)`, start to finish, for a task that can wait (see
+    /// `send_intrinsic`). A restart after a wake withdraws the registration
+    /// and polls under one lock of the channel.
+    fn receive_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
         let Val::Obj(r) = self.regs[first] else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
-        let restarted = !self.pending_waiters.is_empty();
-        if restarted {
-            self.pending_waiters.retain(|(ch, id)| !ch.unregister(*id));
-        }
-        match c.try_recv() {
-            scheduler::channel::TryRecv::Ready(m) => {
-                if restarted {
-                    // Like the native's success: the wake-ups were for this.
-                    self.pending_waiters.clear();
-                    self.end_blocking_call();
-                }
-                let v = m.into_value();
-                Some(self.import(&v))
+        let attempt = attempt(&self.pending_waiters, c)?;
+        let waker = self.waiting_waker()?;
+        let poll = match attempt {
+            Attempt::First => c.poll_recv(waker),
+            Attempt::Again(id) => c.repoll_recv(id, waker),
+        };
+        match poll {
+            RecvPoll::Ready(m) => {
+                self.end_channel_wait();
+                Some(self.import(&m.into_value()))
             }
-            // Empty: the native waits; closed: the native answers `null`.
+            RecvPoll::Closed => {
+                self.end_channel_wait();
+                Some(Ok(Val::Null))
+            }
+            RecvPoll::Pending(id) => {
+                let c = c.clone();
+                Some(Err(self.suspend_on_channel(&c, id, WaitKind::ChannelRecv)))
+            }
+        }
+    }
+
+    /// The task's waker, when this call may suspend the task: it runs in a
+    /// task, not inside a callback, and the task is not cancelled (the
+    /// native then gives the cancellation its usual way).
+    fn waiting_waker(&self) -> Option<&Waker> {
+        match &self.link {
+            Some(l) if self.callbacks == 0 && !l.task.is_cancelled() => Some(&l.waker),
             _ => None,
         }
     }
 
-    fn is_open_channel(&self, v: Val) -> bool {
-        matches!(v, Val::Obj(r) if matches!(self.heap.get(r), HeapObj::Channel(c) if !c.is_closed()))
+    /// The call acted on its channel: its wake-ups were for this.
+    fn end_channel_wait(&mut self) {
+        self.pending_waiters.clear();
+        self.end_blocking_call();
+    }
+
+    /// Registered as `id` on `ch`: suspends the task the way the native
+    /// does (`concurrency::wait_on`), which keeps the registration for the
+    /// restart.
+    fn suspend_on_channel(&mut self, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Ctrl {
+        self.pending_waiters.clear();
+        match concurrency::wait_on(self, ch, id, kind) {
+            Err(e) => e,
+            Ok(()) => Ctrl::runtime("internal error: the VM resumed a channel wait in place"),
+        }
+    }
+}
+
+/// Whether a `send`/`receive` on a channel starts or restarts.
+enum Attempt {
+    First,
+    /// After a wake: the registration the suspended call left.
+    Again(WaiterId),
+}
+
+/// A call with no registration starts; one whose only registration is on
+/// `ch` restarts; any other registrations (a native's) leave it to the
+/// native.
+fn attempt(pending: &[(ChannelRef, WaiterId)], ch: &ChannelRef) -> Option<Attempt> {
+    match pending {
+        [] => Some(Attempt::First),
+        [(c, id)] if c.same(ch) => Some(Attempt::Again(*id)),
+        _ => None,
     }
 }

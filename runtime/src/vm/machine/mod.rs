@@ -109,6 +109,8 @@ fn parse_size(s: &str) -> Option<usize> {
 pub(crate) struct TaskLink {
     pub task: scheduler::TaskRef,
     pub runtime: scheduler::Runtime,
+    /// `task`'s waker, made once: every channel registration clones it.
+    pub waker: std::task::Waker,
 }
 
 /// A squad being run: the frame that started it and its members.

@@ -35,7 +35,7 @@ impl NativeCx for Machine {
 
     fn waker(&self) -> Waker {
         match &self.link {
-            Some(l) => l.task.waker(),
+            Some(l) => l.waker.clone(),
             None => Waker::noop().clone(),
         }
     }

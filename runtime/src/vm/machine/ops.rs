@@ -45,14 +45,16 @@ impl Machine {
     /// Out of line for the same reason as `string_constant`.
     #[inline(never)]
     pub(crate) fn builtin(&mut self, b: u32) -> Result<Val, Ctrl> {
+        // Functions (nearly every built-in) need no table of this heap.
+        let other = match registry().value(b) {
+            Value::Builtin(n) => return Ok(Val::Native(n)),
+            Value::None => return Ok(Val::None),
+            other => other,
+        };
         if let Some(&v) = self.interned.builtins.get(&b) {
             return Ok(v);
         }
-        let v = match registry().value(b) {
-            Value::Builtin(n) => return Ok(Val::Native(n)),
-            Value::None => return Ok(Val::None),
-            other => self.import(other)?,
-        };
+        let v = self.import(other)?;
         self.interned.builtins.insert(b, v);
         Ok(v)
     }

@@ -347,7 +347,7 @@ impl VmTask {
     /// Builds the machine on the first run and starts the entry.
     fn start(&mut self, me: &TaskRef) -> Start {
         let mut m = Box::new(Machine::new(self.vm, self.limits, self.stats.clone()));
-        m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone() });
+        m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone(), waker: me.waker() });
         let mut argc = 0;
         let started = match self.entry.take() {
             Some(VmEntry::Main) | None => {
