@@ -68,7 +68,7 @@ fn is_blocked(e: &Ctrl) -> bool {
 /// withdrawn, ready to try again); `Err` to leave: a suspension keeps the
 /// registration (remembered, withdrawn by the restarted call), any other
 /// error withdraws it and passes on a wake-up this task consumed.
-pub(crate) fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Result<(), Ctrl> {
+fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Result<(), Ctrl> {
     match cx.wait(reason(cx, kind)) {
         Ok(()) => {
             ch.unregister(id);

@@ -115,6 +115,8 @@ opcodes! {
 
     // ---- calls
     Call: Abc => "R[A] := R[A](R[A+1] .. R[A+B])",
+    ChanSend: Abc => "R[A] := send(R[A+1], R[A+2]) by the built-in `send` (B=2: the window of a Call); a full channel suspends the task, which re-runs this instruction",
+    ChanRecv: Abc => "R[A] := receive(R[A+1]) by the built-in `receive` (B=1: the window of a Call); an empty channel suspends the task, which re-runs this instruction",
     CheckMethod: Abc => "raise `no method K[C] on R[A]` unless R[A] has that method (before the arguments run)",
     CallMethod: Abc => "R[A] := method K[C] of R[A+1] applied to R[A+2] .. R[A+1+B]",
     CallPlace: Abc => "push/pop (built-in #C) on the value in R[A+1] with B more arguments; result in R[A], R[A+1] updated",

@@ -451,14 +451,30 @@ impl FnCompiler<'_> {
             return;
         }
         let w = self.window(dst, 1 + args.len() as u32);
-        self.expr_to(callee, w);
+        let op = Self::channel_op(callee, args.len());
+        if op.is_none() {
+            self.expr_to(callee, w);
+        }
         for (i, a) in args.iter().enumerate() {
             self.expr_to(a, w + 1 + i as u8);
             self.protect(a, w + 1 + i as u8, args[i + 1..].iter().any(Self::has_effects));
         }
-        self.abc(Op::Call, w, args.len() as u8, 0);
+        self.abc(op.unwrap_or(Op::Call), w, args.len() as u8, 0);
         if w != dst {
             self.abc(Op::Move, dst, w, 0);
+        }
+    }
+
+    /// `send(ch, v)` and `receive(ch)` where the names are the built-ins:
+    /// their own instructions, which skip loading the callee and the
+    /// native-call machinery on the hottest path of message passing.
+    fn channel_op(callee: &Expr, argc: usize) -> Option<Op> {
+        let ExprKind::Var(VarRef { slot: Slot::Builtin(b), .. }) = callee.kind else { return None };
+        let r = crate::builtins::registry();
+        match argc {
+            2 if r.lookup("send") == Some(b) => Some(Op::ChanSend),
+            1 if r.lookup("receive") == Some(b) => Some(Op::ChanRecv),
+            _ => None,
         }
     }
 

@@ -17,6 +17,9 @@
 //! - Int and Float arithmetic and comparisons are handled inline; other
 //!   operand types go to the general code in `ops.rs`.
 
+use scheduler::{WaitKind, WaitReason};
+
+use super::intrinsics::ChanStep;
 use super::ops::arith_op;
 use super::{Exit, Frame, FrameKind, Machine};
 use crate::error::{msg, Ctrl};
@@ -468,6 +471,23 @@ impl Machine {
                             }
                         }
                         frame_op!(self.op_call(base + ins.a(), ins.b(), true))
+                    }
+                    Op::ChanSend | Op::ChanRecv => {
+                        self.frames[fi].pc = pc;
+                        sync!();
+                        match self.op_channel(ins.op(), base + ins.a(), ins.b()) {
+                            Ok(ChanStep::Done(_)) => {
+                                regs = std::mem::take(&mut self.regs);
+                                w = window(&mut regs, base);
+                            }
+                            Ok(ChanStep::Suspended) => {
+                                // Resumed at this instruction, which tries again.
+                                self.frames[fi].pc = pc - 1;
+                                let reason = self.pending_wait.take().unwrap_or(WaitReason::new(WaitKind::ChannelRecv));
+                                return Ok(Exit::Blocked(reason));
+                            }
+                            Err(c) => throw_synced!(c),
+                        }
                     }
                     Op::CallMethod => frame_op!(self.op_call_method(proto, base + ins.a(), ins.b(), ins.c())),
                     Op::CallPlace => frame_op!(self.op_call_place(proto, base + ins.a(), ins.b(), ins.c())),

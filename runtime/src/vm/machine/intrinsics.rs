@@ -17,11 +17,12 @@ use rustc_hash::FxHashMap;
 
 use super::Machine;
 use scheduler::channel::{RecvPoll, SendPoll, WaiterId};
-use scheduler::WaitKind;
+use scheduler::{WaitKind, WaitReason};
 
-use crate::builtins::{concurrency, registry, NativeFn};
+use crate::builtins::{concurrency, registry, NativeCx, NativeFn};
 use crate::concurrency::ChannelRef;
-use crate::error::Ctrl;
+use crate::error::{Ctrl, Unwind};
+use crate::vm::bytecode::op::Op;
 use crate::vm::gc::HeapObj;
 use crate::vm::value::Val;
 
@@ -73,8 +74,8 @@ impl Machine {
         let key = addr(n);
         let which = table().get(&key)?;
         match (which, argc) {
-            (Intrinsic::Send, 2) => return self.send_intrinsic(first),
-            (Intrinsic::Receive, 1) => return self.receive_intrinsic(first),
+            (Intrinsic::Send, 2) => return self.send_intrinsic(first).map(Self::suspension_as_error),
+            (Intrinsic::Receive, 1) => return self.receive_intrinsic(first).map(Self::suspension_as_error),
             _ => {}
         }
         let arg = |i: usize| self.regs[first + i];
@@ -131,12 +132,45 @@ impl Machine {
         Some(Ok(r))
     }
 
+    /// `ChanSend`/`ChanRecv` on the call window at `a`: the intrinsic, or
+    /// when it declines, the built-in called the ordinary way.
+    pub(crate) fn op_channel(&mut self, op: Op, a: usize, argc: usize) -> Result<ChanStep, Ctrl> {
+        let done = match op {
+            Op::ChanSend => self.send_intrinsic(a + 1),
+            _ => self.receive_intrinsic(a + 1),
+        };
+        match done {
+            Some(Ok(ChanStep::Done(v))) => {
+                self.regs[a] = v;
+                Ok(ChanStep::Done(v))
+            }
+            Some(r) => r,
+            None => {
+                let name = if op == Op::ChanSend { "send" } else { "receive" };
+                let native = registry().native(name).expect("channel built-ins are registered");
+                self.regs[a] = Val::Native(native);
+                // A native never pushes a frame: the result is in `R[a]`.
+                self.op_call(a, argc, true)?;
+                Ok(ChanStep::Done(self.regs[a]))
+            }
+        }
+    }
+
+    /// A suspension reported the way natives report it, for a `send` or
+    /// `receive` reached through an ordinary call.
+    fn suspension_as_error(r: Result<ChanStep, Ctrl>) -> Result<Val, Ctrl> {
+        match r? {
+            ChanStep::Done(v) => Ok(v),
+            ChanStep::Suspended => Err(Ctrl::new(Unwind::Blocked)),
+        }
+    }
+
     /// `send(ch, v)`, start to finish, for a task that can wait: sends, or
     /// registers the task and suspends it (the message is exported again
     /// when the call restarts). `None` lets the native run: a value that is
     /// not a channel (its error), a callback, a cancelled task, or
     /// registrations this call did not make.
-    fn send_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
+    fn send_intrinsic(&mut self, first: usize) -> Option<Result<ChanStep, Ctrl>> {
         let (ch, v) = (self.regs[first], self.regs[first + 1]);
         let Val::Obj(r) = ch else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
@@ -154,7 +188,7 @@ impl Machine {
         match poll {
             SendPoll::Sent => {
                 self.end_channel_wait();
-                Some(Ok(Val::Null))
+                Some(Ok(ChanStep::Done(Val::Null)))
             }
             SendPoll::Closed(_) => {
                 self.end_channel_wait();
@@ -162,7 +196,8 @@ impl Machine {
             }
             SendPoll::Pending(_, id) => {
                 let c = c.clone();
-                Some(Err(self.suspend_on_channel(&c, id, WaitKind::ChannelSend)))
+                self.suspend_on_channel(c, id, WaitKind::ChannelSend);
+                Some(Ok(ChanStep::Suspended))
             }
         }
     }
@@ -170,7 +205,7 @@ impl Machine {
     /// `receive(ch)`, start to finish, for a task that can wait (see
     /// `send_intrinsic`). A restart after a wake withdraws the registration
     /// and polls under one lock of the channel.
-    fn receive_intrinsic(&mut self, first: usize) -> Option<Result<Val, Ctrl>> {
+    fn receive_intrinsic(&mut self, first: usize) -> Option<Result<ChanStep, Ctrl>> {
         let Val::Obj(r) = self.regs[first] else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
         let attempt = attempt(&self.pending_waiters, c)?;
@@ -182,15 +217,16 @@ impl Machine {
         match poll {
             RecvPoll::Ready(m) => {
                 self.end_channel_wait();
-                Some(self.import(&m.into_value()))
+                Some(self.import(&m.into_value()).map(ChanStep::Done))
             }
             RecvPoll::Closed => {
                 self.end_channel_wait();
-                Some(Ok(Val::Null))
+                Some(Ok(ChanStep::Done(Val::Null)))
             }
             RecvPoll::Pending(id) => {
                 let c = c.clone();
-                Some(Err(self.suspend_on_channel(&c, id, WaitKind::ChannelRecv)))
+                self.suspend_on_channel(c, id, WaitKind::ChannelRecv);
+                Some(Ok(ChanStep::Suspended))
             }
         }
     }
@@ -211,15 +247,17 @@ impl Machine {
         self.end_blocking_call();
     }
 
-    /// Registered as `id` on `ch`: suspends the task the way the native
-    /// does (`concurrency::wait_on`), which keeps the registration for the
-    /// restart.
-    fn suspend_on_channel(&mut self, ch: &ChannelRef, id: WaiterId, kind: WaitKind) -> Ctrl {
+    /// Registered as `id` on `ch`: records the registration for the restart
+    /// and why the task waits, as the natives' `wait_on` and the VM's
+    /// `NativeCx::wait` do, so the task can suspend with no error value.
+    fn suspend_on_channel(&mut self, ch: ChannelRef, id: WaiterId, kind: WaitKind) {
         self.pending_waiters.clear();
-        match concurrency::wait_on(self, ch, id, kind) {
-            Err(e) => e,
-            Ok(()) => Ctrl::runtime("internal error: the VM resumed a channel wait in place"),
+        self.pending_waiters.push((ch, id));
+        // The wait's location: the instruction the frame's `pc` just passed.
+        if let Some(f) = self.frames.last() {
+            self.span = f.proto.spans[f.pc.saturating_sub(1)];
         }
+        self.pending_wait = Some(WaitReason { kind, at: self.location() });
     }
 }
 
@@ -239,4 +277,13 @@ fn attempt(pending: &[(ChannelRef, WaiterId)], ch: &ChannelRef) -> Option<Attemp
         [(c, id)] if c.same(ch) => Some(Attempt::Again(*id)),
         _ => None,
     }
+}
+
+/// How a channel instruction went.
+pub(crate) enum ChanStep {
+    /// The call's value (also stored in the call window).
+    Done(Val),
+    /// Registered on the channel: the task suspends and re-runs the
+    /// instruction when woken (`pending_wait` says why it waits).
+    Suspended,
 }
