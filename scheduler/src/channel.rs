@@ -182,9 +182,7 @@ impl<T> Channel<T> {
     /// waiter) leaves no wake-up undelivered.
     pub fn repoll_recv(&self, id: WaiterId, waker: &Waker) -> RecvPoll<T> {
         let mut st = self.state.lock();
-        if let Ok(i) = st.receivers.binary_search_by_key(&id.0, |w| w.id) {
-            st.receivers.remove(i);
-        }
+        withdraw(&mut st.receivers, id);
         Self::poll_recv_locked(st, waker)
     }
 
@@ -192,9 +190,7 @@ impl<T> Channel<T> {
     /// came from its previous poll (see [`Channel::repoll_recv`]).
     pub fn repoll_send(&self, id: WaiterId, value: T, waker: &Waker) -> SendPoll<T> {
         let mut st = self.state.lock();
-        if let Ok(i) = st.senders.binary_search_by_key(&id.0, |w| w.id) {
-            st.senders.remove(i);
-        }
+        withdraw(&mut st.senders, id);
         Self::poll_send_locked(st, value, waker)
     }
 
@@ -232,19 +228,7 @@ impl<T> Channel<T> {
     /// wake, should call [`Channel::pass_wake`] so no other waiter misses it.
     pub fn unregister(&self, id: WaiterId) -> bool {
         let mut st = self.state.lock();
-        // Ids grow with every registration and removals keep the order, so
-        // both queues are sorted: a woken task's check (the common case,
-        // with the id already gone) costs O(log n), not a scan of every
-        // parked task.
-        if let Ok(i) = st.receivers.binary_search_by_key(&id.0, |w| w.id) {
-            st.receivers.remove(i);
-            return true;
-        }
-        if let Ok(i) = st.senders.binary_search_by_key(&id.0, |w| w.id) {
-            st.senders.remove(i);
-            return true;
-        }
-        false
+        withdraw(&mut st.receivers, id) || withdraw(&mut st.senders, id)
     }
 
     /// Re-issues one wake-up to a parked receiver when values are buffered;
@@ -257,6 +241,24 @@ impl<T> Channel<T> {
         for w in woken.into_iter().chain(woken_sender) {
             w.waker.wake();
         }
+    }
+}
+
+/// Removes registration `id` from a queue; `false` when it is not there
+/// (it fired, or was withdrawn). Ids grow with every registration and
+/// removals keep the order, so the queue is sorted: a registration older
+/// than the front one has been woken (the common case, O(1)); any other is
+/// found by binary search, not by a scan of every parked task.
+fn withdraw(queue: &mut VecDeque<Waiter>, id: WaiterId) -> bool {
+    match queue.front() {
+        Some(front) if front.id <= id.0 => match queue.binary_search_by_key(&id.0, |w| w.id) {
+            Ok(i) => {
+                queue.remove(i);
+                true
+            }
+            Err(_) => false,
+        },
+        _ => false,
     }
 }
 

@@ -164,7 +164,8 @@ impl Default for Heap {
 impl Heap {
     pub fn new(stress: bool, max_bytes: usize) -> Heap {
         Heap {
-            objs: Vec::new(),
+            // A small task allocates a few objects: no growth steps for them.
+            objs: Vec::with_capacity(8),
             marks: Vec::new(),
             free: Vec::new(),
             bytes: 0,

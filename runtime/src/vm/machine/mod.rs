@@ -183,7 +183,7 @@ impl Machine {
             // The first frame's window starts past register 0 (the callee
             // slot): room for it without a reallocation (a 4 KB copy).
             regs: Vec::with_capacity(dispatch::WINDOW + 16),
-            frames: Vec::new(),
+            frames: Vec::with_capacity(4),
             globals: vec![None; vm.program.globals.len()],
             globals_version: 0,
             snapshot: None,
