@@ -125,10 +125,9 @@ pub(crate) struct Shared {
     /// Per worker: the task its running task woke last. It runs next on
     /// that worker (a message's receiver runs where the message is, hot in
     /// cache, and a ping-pong pair stays on one worker); other workers take
-    /// it only when they have nothing else.
+    /// it only when they have nothing else, and an idle worker does not
+    /// stay awake for it: its owner runs it next.
     lifo: Box<[Mutex<Option<TaskRef>>]>,
-    /// Filled LIFO slots, so idle workers can look without taking locks.
-    lifo_filled: AtomicUsize,
     /// Workers whose stealer is in `stealers`.
     registered: AtomicUsize,
     /// Workers looking for work before they park; a push needs to wake a
@@ -201,14 +200,7 @@ pub(crate) fn try_push_lifo(owner: *const Shared, task: TaskRef) -> Result<(), T
     LOCAL.with(|l| match &*l.borrow() {
         Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), owner) => {
             let shared = &local.shared;
-            let displaced = {
-                let mut slot = shared.lifo[local.index].lock();
-                let displaced = slot.replace(task);
-                if displaced.is_none() {
-                    shared.lifo_filled.fetch_add(1, Ordering::SeqCst);
-                }
-                displaced
-            };
+            let displaced = shared.lifo[local.index].lock().replace(task);
             if let Some(t) = displaced {
                 local.queue.push(t);
                 shared.wake_one_if_idle();
@@ -243,7 +235,6 @@ impl Runtime {
             injector: Injector::new(),
             stealers: (0..config.workers.max(1)).map(|_| OnceLock::new()).collect(),
             lifo: (0..config.workers.max(1)).map(|_| Mutex::new(None)).collect(),
-            lifo_filled: AtomicUsize::new(0),
             registered: AtomicUsize::new(0),
             spinning: AtomicUsize::new(0),
             sleep: Mutex::new(()),
@@ -599,19 +590,10 @@ impl Shared {
     fn has_work(&self) -> bool {
         !self.injector.is_empty()
             || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
-            || self.lifo_filled.load(Ordering::SeqCst) > 0
     }
 
     fn take_lifo(&self, worker: usize) -> Option<TaskRef> {
-        if self.lifo_filled.load(Ordering::SeqCst) == 0 {
-            return None;
-        }
-        let mut slot = self.lifo[worker].lock();
-        let t = slot.take();
-        if t.is_some() {
-            self.lifo_filled.fetch_sub(1, Ordering::SeqCst);
-        }
-        t
+        self.lifo[worker].lock().take()
     }
 
     fn run_task(&self, task: TaskRef) {
