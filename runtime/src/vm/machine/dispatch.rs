@@ -175,6 +175,23 @@ impl Machine {
                 }};
             }
 
+            // The `Jump` after a conditional skip (`If*`, `JumpIfNotLtI`), taken
+            // here without dispatching it (Lua's `donextjump`). The compiler
+            // always emits that `Jump` right after the test (`cond_jump`). It is
+            // not counted in `instructions` (the figure counts dispatches):
+            // counting it moved `count` out of its CPU register (+10% on `loop`).
+            macro_rules! skip_or_jump {
+                ($skip:expr) => {{
+                    if $skip {
+                        pc += 1;
+                    } else {
+                        let j = code[pc];
+                        debug_assert_eq!(j.op(), Op::Jump, "a conditional skip is followed by its Jump");
+                        pc = (pc as i64 + 1 + j.sbx() as i64) as usize;
+                    }
+                }};
+            }
+
             let error: Ctrl = loop {
                 let ins = code[pc];
                 pc += 1;
@@ -380,22 +397,18 @@ impl Machine {
                                 cheap!(self.compare(Op::Lt, x, Val::Int(ins.sc())))
                             }
                         };
-                        if less {
-                            pc += 1;
-                        }
+                        skip_or_jump!(less)
                     }
-                    Op::IfLt => pc += compare!(Op::Lt, <, ins.a(), ins.b()) as usize,
-                    Op::IfLe => pc += compare!(Op::Le, <=, ins.a(), ins.b()) as usize,
-                    Op::IfGt => pc += compare!(Op::Gt, >, ins.a(), ins.b()) as usize,
-                    Op::IfGe => pc += compare!(Op::Ge, >=, ins.a(), ins.b()) as usize,
+                    Op::IfLt => skip_or_jump!(compare!(Op::Lt, <, ins.a(), ins.b())),
+                    Op::IfLe => skip_or_jump!(compare!(Op::Le, <=, ins.a(), ins.b())),
+                    Op::IfGt => skip_or_jump!(compare!(Op::Gt, >, ins.a(), ins.b())),
+                    Op::IfGe => skip_or_jump!(compare!(Op::Ge, >=, ins.a(), ins.b())),
                     Op::IfEq | Op::IfNe => {
                         let eq = match (&w[ins.a()], &w[ins.b()]) {
                             (Val::Int(p), Val::Int(q)) => p == q,
                             (x, y) => self.equal(*x, *y),
                         };
-                        if eq == (ins.op() == Op::IfEq) {
-                            pc += 1;
-                        }
+                        skip_or_jump!(eq == (ins.op() == Op::IfEq))
                     }
                     Op::Loop => {
                         let target = (pc as i64 + ins.sbx() as i64) as usize;
