@@ -34,7 +34,7 @@ fn window(regs: &mut Vec<Val>, base: usize) -> &mut [Val; WINDOW] {
     if regs.len() < base + WINDOW {
         regs.resize(base + WINDOW, Val::Null);
     }
-    (&mut regs[base..base + WINDOW]).try_into().expect("window is WINDOW long")
+    regs[base..].first_chunk_mut().expect("window is WINDOW long")
 }
 
 impl Machine {
@@ -493,20 +493,21 @@ impl Machine {
                         }
                         let v = w[ins.a()];
                         // Back to a caller in this run, without leaving the loop.
-                        if fi > stop
-                            && matches!(self.frames[fi].kind, FrameKind::Call)
-                            && (self.squads.is_empty() || self.squads.iter().all(|s| s.frame < fi))
-                        {
-                            let done = self.frames.pop().expect("running frame");
-                            regs[done.ret] = v;
-                            fi -= 1;
-                            let caller = &self.frames[fi];
-                            proto = caller.proto;
-                            base = caller.base;
-                            code = &proto.code[..];
-                            pc = caller.pc;
-                            w = window(&mut regs, base);
-                            continue;
+                        // (One length check for both frames; the caller's window
+                        // exists: the registers only grow while the loop runs.)
+                        if fi > stop && (self.squads.is_empty() || self.squads.iter().all(|s| s.frame < fi)) {
+                            if let [.., caller, done] = &self.frames[..] {
+                                if let FrameKind::Call = done.kind {
+                                    let ret = done.ret;
+                                    (proto, base, pc) = (caller.proto, caller.base, caller.pc);
+                                    self.frames.truncate(fi);
+                                    fi -= 1;
+                                    regs[ret] = v;
+                                    code = &proto.code[..];
+                                    w = regs[base..].first_chunk_mut().expect("the caller's window exists");
+                                    continue;
+                                }
+                            }
                         }
                         sync!();
                         match self.op_return(v, stop) {
