@@ -462,7 +462,13 @@ impl Machine {
                                     }
                                     // Registers beyond the parameters start empty (the GC
                                     // scans the whole frame).
-                                    w[argc..callee.nregs as usize + 1].fill(Val::Null);
+                                    // A small frame clears eight registers, without a loop
+                                    // (those past the frame are free: it is the top frame).
+                                    let end = callee.nregs as usize + 1;
+                                    match w[argc..].first_chunk_mut::<8>() {
+                                        Some(first) if end <= argc + 8 => *first = [Val::Null; 8],
+                                        _ => w[argc..end].fill(Val::Null),
+                                    }
                                     self.frames.push(Frame {
                                         proto: callee,
                                         pc: callee.body_start as usize + 1,
