@@ -455,9 +455,17 @@ impl Machine {
                                     w = window(&mut regs, base);
                                     // The callee may change its parameters: they must not
                                     // show through the caller's variables.
-                                    for v in &w[..argc] {
-                                        if let Val::Obj(r) = v {
-                                            self.share_obj(*r);
+                                    // (A pointer-chasing loop costs a dozen instructions
+                                    // even for the single argument of most calls.)
+                                    if argc == 1 {
+                                        if let Val::Obj(r) = w[0] {
+                                            self.share_obj(r);
+                                        }
+                                    } else {
+                                        for v in &w[..argc] {
+                                            if let Val::Obj(r) = v {
+                                                self.share_obj(*r);
+                                            }
                                         }
                                     }
                                     // Registers beyond the parameters start empty (the GC
