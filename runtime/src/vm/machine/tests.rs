@@ -124,3 +124,24 @@ fn spawns_pass_on_only_the_globals_tasks_can_reach() {
     // Named by the top level only: never read by a task.
     assert!(!reach("hs") && !reach("unused"));
 }
+
+#[test]
+fn a_call_never_sees_the_registers_of_an_earlier_call() {
+    // `f` lives in a cell, and `NewCell` reuses a cell already in its
+    // register: registers left over from the first `make` (same base) would
+    // tie the second closure to the first one's cell, and `a` would call `b`.
+    // `wide` has more than eight registers past its argument (the inline
+    // call clears those with a loop, small frames with one store).
+    let small = "fn make(k) {\n fn f(n) { if n == 0 { return k }\n return f(n - 1) }\n return f\n}\n";
+    let wide = "fn make(k) {\n let x1 = 1\n let x2 = 2\n let x3 = 3\n let x4 = 4\n let x5 = 5\n let x6 = 6\n \
+                let x7 = 7\n let x8 = 8\n let x9 = 9\n fn f(n) { if n == 0 { return k }\n return f(n - 1) }\n \
+                return f\n}\n";
+    for make in [small, wide] {
+        let src = format!("{make}let a = make(1)\nlet b = make(2)\nlet r = a(3) * 10 + b(3)\n");
+        for stress in [false, true] {
+            let (mut m, err) = run(&src, limits(stress, usize::MAX));
+            assert_eq!(err, None);
+            assert_eq!(global(&mut m, "r"), "12");
+        }
+    }
+}
