@@ -17,9 +17,6 @@
 //! - Int and Float arithmetic and comparisons are handled inline; other
 //!   operand types go to the general code in `ops.rs`.
 
-use scheduler::{WaitKind, WaitReason};
-
-use super::intrinsics::ChanStep;
 use super::ops::arith_op;
 use super::{Exit, Frame, FrameKind, Machine};
 use crate::error::{msg, Ctrl};
@@ -503,16 +500,11 @@ impl Machine {
                         self.frames[fi].pc = pc;
                         sync!();
                         match self.op_channel(ins.op(), base + ins.a(), ins.b()) {
-                            Ok(ChanStep::Done(_)) => {
+                            Ok(None) => {
                                 regs = std::mem::take(&mut self.regs);
                                 w = window(&mut regs, base);
                             }
-                            Ok(ChanStep::Suspended) => {
-                                // Resumed at this instruction, which tries again.
-                                self.frames[fi].pc = pc - 1;
-                                let reason = self.pending_wait.take().unwrap_or(WaitReason::new(WaitKind::ChannelRecv));
-                                return Ok(Exit::Blocked(reason));
-                            }
+                            Ok(Some(exit)) => return Ok(exit),
                             Err(c) => throw_synced!(c),
                         }
                     }

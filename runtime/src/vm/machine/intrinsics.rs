@@ -15,7 +15,7 @@ use std::task::Waker;
 
 use rustc_hash::FxHashMap;
 
-use super::Machine;
+use super::{Exit, Machine};
 use scheduler::channel::{RecvPoll, SendPoll, WaiterId};
 use scheduler::{WaitKind, WaitReason};
 
@@ -132,9 +132,11 @@ impl Machine {
         Some(Ok(r))
     }
 
-    /// `ChanSend`/`ChanRecv` on the call window at `a`: the intrinsic, or
-    /// when it declines, the built-in called the ordinary way.
-    pub(crate) fn op_channel(&mut self, op: Op, a: usize, argc: usize) -> Result<ChanStep, Ctrl> {
+    /// `ChanSend`/`ChanRecv` on the call window at `a` of the running frame
+    /// (its `pc` saved past the instruction): the intrinsic, or when it
+    /// declines, the built-in called the ordinary way. `Some(exit)` when the
+    /// task suspends; it re-runs the instruction when resumed.
+    pub(crate) fn op_channel(&mut self, op: Op, a: usize, argc: usize) -> Result<Option<Exit>, Ctrl> {
         let done = match op {
             Op::ChanSend => self.send_intrinsic(a + 1),
             _ => self.receive_intrinsic(a + 1),
@@ -142,16 +144,23 @@ impl Machine {
         match done {
             Some(Ok(ChanStep::Done(v))) => {
                 self.regs[a] = v;
-                Ok(ChanStep::Done(v))
+                Ok(None)
             }
-            Some(r) => r,
+            Some(Ok(ChanStep::Suspended)) => {
+                if let Some(f) = self.frames.last_mut() {
+                    f.pc -= 1;
+                }
+                let kind = if op == Op::ChanSend { WaitKind::ChannelSend } else { WaitKind::ChannelRecv };
+                Ok(Some(Exit::Blocked(self.pending_wait.take().unwrap_or(WaitReason::new(kind)))))
+            }
+            Some(Err(e)) => Err(e),
             None => {
                 let name = if op == Op::ChanSend { "send" } else { "receive" };
                 let native = registry().native(name).expect("channel built-ins are registered");
                 self.regs[a] = Val::Native(native);
                 // A native never pushes a frame: the result is in `R[a]`.
                 self.op_call(a, argc, true)?;
-                Ok(ChanStep::Done(self.regs[a]))
+                Ok(None)
             }
         }
     }
@@ -280,7 +289,7 @@ fn attempt(pending: &[(ChannelRef, WaiterId)], ch: &ChannelRef) -> Option<Attemp
 }
 
 /// How a channel instruction went.
-pub(crate) enum ChanStep {
+enum ChanStep {
     /// The call's value (also stored in the call window).
     Done(Val),
     /// Registered on the channel: the task suspends and re-runs the
