@@ -66,7 +66,7 @@ pub enum HeapObj {
     Str(ArcStr),
     Array(ArrayObj),
     Object(Box<ObjectObj>),
-    Closure(Box<ClosureObj>),
+    Closure(ClosureObj),
     /// A captured variable.
     Cell(Val),
     Enum(Box<EnumObj>),

@@ -323,7 +323,7 @@ impl Machine {
                 }
                 ImportStep::Closure(proto, n) => {
                     let upvals = last(&mut out, n).into_iter().filter_map(|v| v.obj()).collect();
-                    HeapObj::Closure(Box::new(ClosureObj { proto, upvals }))
+                    HeapObj::Closure(ClosureObj { proto, upvals })
                 }
                 ImportStep::Enum(enum_name, variant, n) => {
                     let payload = last(&mut out, n).into_boxed_slice();

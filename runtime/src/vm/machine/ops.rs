@@ -465,7 +465,7 @@ impl Machine {
                     });
                 }
                 let c = ClosureObj { proto: child, upvals: upvals.into_boxed_slice() };
-                self.regs[a] = Val::Obj(self.heap.alloc(HeapObj::Closure(Box::new(c)))?);
+                self.regs[a] = Val::Obj(self.heap.alloc(HeapObj::Closure(c))?);
             }
             Op::Must => {
                 let v = self.must(self.regs[rb])?;
