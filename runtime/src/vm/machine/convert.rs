@@ -322,8 +322,9 @@ impl Machine {
                     HeapObj::Object(Box::new(ObjectObj { tag, fields, shared: false }))
                 }
                 ImportStep::Closure(proto, n) => {
-                    let upvals = last(&mut out, n).into_iter().filter_map(|v| v.obj()).collect();
-                    HeapObj::Closure(ClosureObj { proto, upvals })
+                    let mut upvals = Vec::with_capacity(n);
+                    upvals.extend(out.drain(out.len() - n..).filter_map(|v| v.obj()));
+                    HeapObj::Closure(ClosureObj { proto, upvals: upvals.into_boxed_slice() })
                 }
                 ImportStep::Enum(enum_name, variant, n) => {
                     let payload = last(&mut out, n).into_boxed_slice();
@@ -431,7 +432,11 @@ fn last<T, const N: usize>(out: &mut SmallVec<[T; N]>, n: usize) -> Vec<T>
 where
     [T; N]: smallvec::Array<Item = T>,
 {
-    out.drain(out.len() - n..).collect()
+    // Exactly `n` long: `collect` would round the capacity up, and turning
+    // the vector into a boxed slice would then reallocate it.
+    let mut items = Vec::with_capacity(n);
+    items.extend(out.drain(out.len() - n..));
+    items
 }
 
 fn pop(out: &mut SmallVec<[Value; 8]>) -> Value {
