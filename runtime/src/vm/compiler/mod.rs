@@ -42,6 +42,10 @@ use crate::syntax::diagnostic::SyntaxError;
 use crate::syntax::span::Span;
 use regalloc::Regs;
 
+/// Compiled functions by the address of their definition (looked up for
+/// every closure a task imports: a fast hash, not SipHash).
+pub type ProtoMap = rustc_hash::FxHashMap<usize, &'static Proto>;
+
 /// A register index.
 pub type Reg = u8;
 
@@ -51,7 +55,7 @@ pub struct VmProgram {
     pub main: &'static Proto,
     /// The chunk of every function, by its definition (closures that arrive
     /// from another task are rebuilt from their `FnDef`).
-    pub protos: HashMap<usize, &'static Proto>,
+    pub protos: ProtoMap,
     /// By global slot: whether code that a spawned task may run can touch
     /// the slot ([`task_globals`]). A spawn copies only these globals.
     pub task_globals: Vec<bool>,
@@ -67,7 +71,7 @@ impl VmProgram {
 /// function with more than 200 live registers, say), reported like syntax
 /// errors.
 pub fn compile_program(program: &'static Program) -> Result<&'static VmProgram, SyntaxError> {
-    let mut protos = HashMap::new();
+    let mut protos = ProtoMap::default();
     let main = compile_module(&program.main, &program.globals, &mut protos)?;
     let task_globals = task_globals(main, &protos, program.globals.len());
     Ok(Box::leak(Box::new(VmProgram { program, main, protos, task_globals })))
@@ -83,7 +87,7 @@ pub fn compile_program(program: &'static Program) -> Result<&'static VmProgram, 
 ///
 /// Conservative: every slot a global instruction of any other chunk names,
 /// and every slot an `import` writes, wherever the import is.
-fn task_globals(main: &'static Proto, protos: &HashMap<usize, &'static Proto>, slots: usize) -> Vec<bool> {
+fn task_globals(main: &'static Proto, protos: &ProtoMap, slots: usize) -> Vec<bool> {
     let mut used = vec![false; slots];
     let mut mark = |slot: usize| {
         if let Some(u) = used.get_mut(slot) {
@@ -113,7 +117,7 @@ fn task_globals(main: &'static Proto, protos: &HashMap<usize, &'static Proto>, s
 fn compile_module(
     module: &'static Module,
     globals: &'static [GlobalInfo],
-    protos: &mut HashMap<usize, &'static Proto>,
+    protos: &mut ProtoMap,
 ) -> Result<&'static Proto, SyntaxError> {
     let def: &'static FnDef = &module.main;
     let mut c = FnCompiler::new(def, true, globals, protos);
@@ -155,7 +159,7 @@ pub(crate) struct FnCompiler<'p> {
     pub(crate) is_main: bool,
     /// The program's own top level (`?` on `Err` is fatal there).
     pub(crate) program_main: bool,
-    pub(crate) protos: &'p mut HashMap<usize, &'static Proto>,
+    pub(crate) protos: &'p mut ProtoMap,
     /// The program's global slots (for the immutability of imported names).
     pub(crate) globals: &'static [GlobalInfo],
     pub(crate) error: Option<SyntaxError>,
@@ -177,7 +181,7 @@ impl<'p> FnCompiler<'p> {
         def: &'static FnDef,
         is_main: bool,
         globals: &'static [GlobalInfo],
-        protos: &'p mut HashMap<usize, &'static Proto>,
+        protos: &'p mut ProtoMap,
     ) -> FnCompiler<'p> {
         FnCompiler {
             def,
