@@ -277,11 +277,26 @@ impl Machine {
         vs.iter().map(|v| self.import_with(v, &mut cells)).collect()
     }
 
+    /// The bytecode of an exported closure's function.
+    fn closure_proto(&self, c: &Closure) -> Result<&'static crate::vm::bytecode::chunk::Proto, Ctrl> {
+        self.vm
+            .proto_of(c.def)
+            .ok_or_else(|| Ctrl::runtime(format!("internal error: no bytecode for function {}", c.def.name)))
+    }
+
     /// Allocation only, no safepoint: the values converted so far need no
     /// rooting while the work list runs (GC rule 2).
     pub(crate) fn import_with(&mut self, root: &Value, cells: &mut CellMap<usize, ObjRef>) -> Result<Val, Ctrl> {
         if let Some(v) = self.import_leaf(root)? {
             return Ok(v);
+        }
+        // A function without captures (every top-level function a task
+        // reads from its parent's globals) needs no work list.
+        if let Value::Func(c) = root {
+            if c.captures.is_empty() {
+                let proto = self.closure_proto(c)?;
+                return Ok(Val::Obj(self.heap.alloc(HeapObj::Closure(ClosureObj { proto, upvals: Box::new([]) }))?));
+            }
         }
         let mut steps: SmallVec<[ImportStep; 8]> = smallvec![ImportStep::Visit(root.clone())];
         let mut out: SmallVec<[Val; 8]> = SmallVec::new();
@@ -407,10 +422,7 @@ impl Machine {
                 steps.extend(o.fields.values().rev().cloned().map(ImportStep::Visit));
             }
             Value::Func(c) => {
-                let proto = self
-                    .vm
-                    .proto_of(c.def)
-                    .ok_or_else(|| Ctrl::runtime(format!("internal error: no bytecode for function {}", c.def.name)))?;
+                let proto = self.closure_proto(c)?;
                 steps.push(ImportStep::Closure(proto, c.captures.len()));
                 steps.extend(c.captures.iter().rev().cloned().map(ImportStep::Cell));
             }
