@@ -7,8 +7,10 @@
 //!
 //! `send` and `receive` are here too, whole: the message goes straight
 //! between the heap and the channel, and a call that must wait registers the
-//! task and suspends it itself, by the natives' protocol (`builtins/mod.rs`)
-//! and with their `wait_on`, without exporting the channel.
+//! task on the channel and suspends it itself, by the natives' protocol
+//! (`builtins/mod.rs`: register, wait, withdraw and try again), without
+//! exporting the channel. Their calls compile to `ChanSend`/`ChanRecv`
+//! (`op_channel`), which suspend without an error value.
 
 use std::sync::OnceLock;
 use std::task::Waker;
