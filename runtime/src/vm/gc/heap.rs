@@ -151,7 +151,7 @@ pub struct Heap {
     /// collection threshold.
     children: usize,
     /// Charges given back, not yet taken off `children`.
-    released: Arc<AtomicUsize>,
+    released: Option<Arc<AtomicUsize>>,
     pub stats: HeapStats,
 }
 
@@ -173,7 +173,9 @@ impl Heap {
             stress,
             max_bytes,
             children: 0,
-            released: Arc::new(AtomicUsize::new(0)),
+            // Made by the first charge: a task under no heap limit, or
+            // that spawns nothing, never needs it.
+            released: None,
             stats: HeapStats::default(),
         }
     }
@@ -183,7 +185,8 @@ impl Heap {
     /// limit.
     #[cold]
     fn fits_after_release(&mut self, size: usize) -> bool {
-        self.children = self.children.saturating_sub(self.released.swap(0, Ordering::AcqRel));
+        let released = self.released.as_ref().map_or(0, |r| r.swap(0, Ordering::AcqRel));
+        self.children = self.children.saturating_sub(released);
         self.bytes + self.children + size <= self.max_bytes
     }
 
@@ -212,7 +215,8 @@ impl Heap {
             return Err(self.out_of_memory());
         }
         self.children += bytes;
-        Ok(HeapCharge { released: Some(self.released.clone()), bytes })
+        let released = self.released.get_or_insert_with(|| Arc::new(AtomicUsize::new(0)));
+        Ok(HeapCharge { released: Some(released.clone()), bytes })
     }
 
     /// Allocates an object; `Err` when the heap limit would be exceeded.
