@@ -7,7 +7,12 @@
 //! the lock is released.
 //!
 //! Senders that find the buffer full get their value back (`SendPoll::Pending`)
-//! and retry when woken; a receive that frees a slot wakes one of them.
+//! and retry when woken. One parked sender at a time is woken for room:
+//! while it is on its way, freed slots wake nobody else, and when it comes
+//! back (`repoll_send`, or `unregister` when it gives up) it passes the wake
+//! on if room is left. Waking one sender per freed slot instead makes a
+//! herd: the first woken sender refills the buffer and the others wake only
+//! to find it full.
 
 use std::collections::VecDeque;
 use std::ops::DerefMut;
@@ -31,6 +36,8 @@ struct State<T> {
     closed: bool,
     receivers: VecDeque<Waiter>,
     senders: VecDeque<Waiter>,
+    /// The sender woken for room that has not come back for it yet.
+    woken_sender: Option<u64>,
     next_id: u64,
 }
 
@@ -86,6 +93,7 @@ impl<T> Channel<T> {
                 closed: false,
                 receivers: VecDeque::new(),
                 senders: VecDeque::new(),
+                woken_sender: None,
                 next_id: 0,
             })),
         }
@@ -124,8 +132,9 @@ impl<T> Channel<T> {
         if st.buf.len() < st.cap {
             st.buf.push_back(value);
             let woken = st.receivers.pop_front();
+            let next_sender = sender_to_wake(&mut st);
             drop(st);
-            if let Some(w) = woken {
+            for w in woken.into_iter().chain(next_sender) {
                 w.waker.wake();
             }
             return SendPoll::Sent;
@@ -144,8 +153,9 @@ impl<T> Channel<T> {
         }
         st.buf.push_back(value);
         let woken = st.receivers.pop_front();
+        let next_sender = sender_to_wake(&mut st);
         drop(st);
-        if let Some(w) = woken {
+        for w in woken.into_iter().chain(next_sender) {
             w.waker.wake();
         }
         Ok(())
@@ -158,7 +168,7 @@ impl<T> Channel<T> {
 
     fn poll_recv_locked(mut st: impl DerefMut<Target = State<T>>, waker: &Waker) -> RecvPoll<T> {
         if let Some(v) = st.buf.pop_front() {
-            let woken = st.senders.pop_front();
+            let woken = sender_to_wake(&mut st);
             drop(st);
             if let Some(w) = woken {
                 w.waker.wake();
@@ -188,9 +198,13 @@ impl<T> Channel<T> {
 
     /// `poll_send` again after a wake, for a sender whose registration `id`
     /// came from its previous poll (see [`Channel::repoll_recv`]).
+    /// A sender woken for room that comes back passes the wake on if it
+    /// leaves room (`poll_send_locked` via `sender_to_wake`).
     pub fn repoll_send(&self, id: WaiterId, value: T, waker: &Waker) -> SendPoll<T> {
         let mut st = self.state.lock();
-        withdraw(&mut st.senders, id);
+        if !withdraw(&mut st.senders, id) {
+            came_back(&mut st, id);
+        }
         Self::poll_send_locked(st, value, waker)
     }
 
@@ -199,7 +213,7 @@ impl<T> Channel<T> {
         let mut st = self.state.lock();
         match st.buf.pop_front() {
             Some(v) => {
-                let woken = st.senders.pop_front();
+                let woken = sender_to_wake(&mut st);
                 drop(st);
                 if let Some(w) = woken {
                     w.waker.wake();
@@ -215,6 +229,7 @@ impl<T> Channel<T> {
     pub fn close(&self) {
         let mut st = self.state.lock();
         st.closed = true;
+        st.woken_sender = None;
         let receivers: Vec<Waiter> = st.receivers.drain(..).collect();
         let senders: Vec<Waiter> = st.senders.drain(..).collect();
         drop(st);
@@ -226,9 +241,20 @@ impl<T> Channel<T> {
     /// Withdraws a registration. `false` means it had already fired: the
     /// caller was woken by this channel and, if it will not act on that
     /// wake, should call [`Channel::pass_wake`] so no other waiter misses it.
+    /// A sender woken for room that gives up passes the wake on here.
     pub fn unregister(&self, id: WaiterId) -> bool {
         let mut st = self.state.lock();
-        withdraw(&mut st.receivers, id) || withdraw(&mut st.senders, id)
+        if withdraw(&mut st.receivers, id) || withdraw(&mut st.senders, id) {
+            return true;
+        }
+        if came_back(&mut st, id) {
+            let next = sender_to_wake(&mut st);
+            drop(st);
+            if let Some(w) = next {
+                w.waker.wake();
+            }
+        }
+        false
     }
 
     /// Re-issues one wake-up to a parked receiver when values are buffered;
@@ -236,12 +262,33 @@ impl<T> Channel<T> {
     pub fn pass_wake(&self) {
         let mut st = self.state.lock();
         let woken = if !st.buf.is_empty() { st.receivers.pop_front() } else { None };
-        let woken_sender = if st.buf.len() < st.cap { st.senders.pop_front() } else { None };
+        let woken_sender = sender_to_wake(&mut st);
         drop(st);
         for w in woken.into_iter().chain(woken_sender) {
             w.waker.wake();
         }
     }
+}
+
+/// The parked sender to wake for room, if there is room and no sender is on
+/// its way for it already (see the module docs).
+fn sender_to_wake<T>(st: &mut State<T>) -> Option<Waiter> {
+    if st.woken_sender.is_some() || st.buf.len() >= st.cap {
+        return None;
+    }
+    let w = st.senders.pop_front()?;
+    st.woken_sender = Some(w.id);
+    Some(w)
+}
+
+/// Whether `id` is the sender woken for room (now back: the next freed slot
+/// may wake another).
+fn came_back<T>(st: &mut State<T>, id: WaiterId) -> bool {
+    if st.woken_sender == Some(id.0) {
+        st.woken_sender = None;
+        return true;
+    }
+    false
 }
 
 /// Removes registration `id` from a queue; `false` when it is not there
@@ -374,5 +421,37 @@ mod tests {
         assert!(matches!(ch.repoll_send(sid, 4, &sw), SendPoll::Closed(4)));
         assert_eq!(ch.try_recv(), TryRecv::Ready(3));
         assert!(matches!(ch.repoll_recv(id2, &w), RecvPoll::Closed));
+    }
+
+    #[test]
+    fn one_sender_at_a_time_is_woken_for_room() {
+        let ch = Channel::new(2);
+        ch.try_send(0).unwrap();
+        ch.try_send(0).unwrap();
+        let parked: Vec<_> = (1..=3)
+            .map(|v| {
+                let (count, w) = waker();
+                let SendPoll::Pending(_, id) = ch.poll_send(v, &w) else { panic!("full") };
+                (count, w, id)
+            })
+            .collect();
+        let wakes = || parked.iter().map(|(c, _, _)| c.0.load(Ordering::SeqCst)).collect::<Vec<_>>();
+        assert_eq!(ch.try_recv(), TryRecv::Ready(0));
+        assert_eq!(wakes(), [1, 0, 0], "the first freed slot wakes the first sender");
+        assert_eq!(ch.try_recv(), TryRecv::Ready(0));
+        assert_eq!(wakes(), [1, 0, 0], "while it is on its way, nobody else");
+        let (_, w1, id1) = &parked[0];
+        assert!(matches!(ch.repoll_send(*id1, 1, w1), SendPoll::Sent));
+        assert_eq!(wakes(), [1, 1, 0], "back with room left: it passes the wake on");
+        let (_, w2, id2) = &parked[1];
+        // The second gives up instead: the wake goes to the third.
+        assert!(!ch.unregister(*id2));
+        assert_eq!(wakes(), [1, 1, 1]);
+        let (_, w3, id3) = &parked[2];
+        assert!(matches!(ch.repoll_send(*id3, 3, w3), SendPoll::Sent));
+        assert!(matches!(ch.poll_send(4, w2), SendPoll::Pending(4, _)), "full again");
+        assert_eq!(ch.try_recv(), TryRecv::Ready(1));
+        assert_eq!(ch.try_recv(), TryRecv::Ready(3));
+        assert_eq!(wakes(), [1, 2, 1], "a freed slot wakes the sender parked since");
     }
 }

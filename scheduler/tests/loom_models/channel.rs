@@ -254,3 +254,35 @@ fn repoll_delivers_each_value_once() {
         assert_eq!(got, [1, 2]);
     });
 }
+
+/// One sender at a time is woken for room. A full channel of capacity 1 and
+/// two parked senders: the receiver frees the slot three times, and each
+/// woken sender either sends (and passes the wake on if room is left) or
+/// finds the slot taken and parks again. Every value arrives and nobody
+/// hangs, whatever the interleaving.
+#[test]
+fn senders_woken_one_at_a_time_all_get_in() {
+    check(|| {
+        let ch = Channel::new(1);
+        ch.try_send(0).unwrap();
+        let senders: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|v| {
+                let tx = ch.clone();
+                thread::spawn(move || {
+                    let (_, waker) = thread_waker();
+                    let mut poll = tx.poll_send(v, &waker);
+                    while let SendPoll::Pending(back, id) = poll {
+                        thread::park();
+                        poll = tx.repoll_send(id, back, &waker);
+                    }
+                })
+            })
+            .collect();
+        let (_, waker) = thread_waker();
+        let mut got: Vec<i32> = (0..3).map(|_| recv_blocking(&ch, &waker).unwrap()).collect();
+        senders.into_iter().for_each(|s| s.join().unwrap());
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
