@@ -138,6 +138,9 @@ impl Machine {
     }
 
     fn export_with(&mut self, root: Val, ex: &mut Exporter) -> Result<Value, Ctrl> {
+        if let Some(f) = self.export_plain_closure(root, ex) {
+            return Ok(f);
+        }
         // Small values (a spawn's closure and arguments, a message) convert
         // without touching the allocator.
         let mut steps: SmallVec<[ExportStep; 8]> = smallvec![ExportStep::Visit(root)];
@@ -206,6 +209,37 @@ impl Machine {
         Ok(pop(&mut out))
     }
 
+    /// A message-mode copy of a closure whose cells hold leaves (scalars,
+    /// strings): the usual `spawn` block. Built without the work list, with
+    /// the same cell sharing (`ex.cells`) and the same byte count as the
+    /// general path. `None` for anything else.
+    fn export_plain_closure(&self, root: Val, ex: &mut Exporter) -> Option<Value> {
+        let Val::Obj(r) = root else { return None };
+        let HeapObj::Closure(c) = self.heap.get(r) else { return None };
+        if ex.mode != Mode::Message || c.upvals.len() > 8 {
+            return None;
+        }
+        let mut inner: SmallVec<[Value; 8]> = SmallVec::new();
+        for cell in c.upvals.iter() {
+            let HeapObj::Cell(v) = self.heap.get(*cell) else { return None };
+            inner.push(self.handle_or_leaf(*v)?);
+        }
+        ex.bytes += self.copy_size(root);
+        let mut captures = Vec::with_capacity(c.upvals.len());
+        for (cell, v) in c.upvals.iter().zip(inner) {
+            let copy = match ex.cells.get(cell) {
+                Some(copy) => copy.clone(),
+                None => {
+                    let fresh = Arc::new(Mutex::new(v));
+                    ex.cells.insert(*cell, fresh.clone());
+                    fresh
+                }
+            };
+            captures.push(copy);
+        }
+        Some(Value::Func(Arc::new(Closure { def: c.proto.def, captures: captures.into_boxed_slice() })))
+    }
+
     /// Converts a leaf at once, or schedules a container's children (last
     /// first, so they finish in order) and then its construction.
     fn export_visit(&self, v: Val, steps: &mut SmallVec<[ExportStep; 8]>, out: &mut SmallVec<[Value; 8]>) {
@@ -249,6 +283,20 @@ impl Machine {
         }
     }
 
+    /// A scalar, a string, or a handle shared between tasks (channel, task,
+    /// type): a value with nothing inside to copy.
+    fn handle_or_leaf(&self, v: Val) -> Option<Value> {
+        let Val::Obj(r) = v else { return scalar(v) };
+        Some(match self.heap.get(r) {
+            HeapObj::Str(s) => Value::Str(s.clone()),
+            HeapObj::Channel(c) => Value::Channel(c.clone()),
+            HeapObj::Task(t) => Value::Task(t.clone()),
+            HeapObj::Type(t) => Value::Type(t.clone()),
+            HeapObj::Variant(v) => Value::Variant(v.clone()),
+            _ => return None,
+        })
+    }
+
     /// A scalar or a string, converted without the work list.
     #[inline]
     fn leaf(&self, v: Val) -> Option<Value> {
@@ -277,6 +325,42 @@ impl Machine {
         vs.iter().map(|v| self.import_with(v, &mut cells)).collect()
     }
 
+    /// `c` in this heap when its cells hold leaves (scalars, strings,
+    /// channels…): cells shared through `cells` as on the general path.
+    /// `None` for anything else.
+    fn import_plain_closure(&mut self, c: &Closure, cells: &mut CellMap<usize, ObjRef>) -> Result<Option<Val>, Ctrl> {
+        if c.captures.len() > 8 {
+            return Ok(None);
+        }
+        let mut inner: SmallVec<[Val; 8]> = SmallVec::new();
+        for cell in c.captures.iter() {
+            let key = Arc::as_ptr(cell) as usize;
+            let v = match cells.get(&key) {
+                Some(r) => Val::Obj(*r),
+                None => match self.import_leaf(&cell.lock())? {
+                    Some(leaf) => leaf,
+                    None => return Ok(None),
+                },
+            };
+            inner.push(v);
+        }
+        let proto = self.closure_proto(c)?;
+        let mut upvals = Vec::with_capacity(c.captures.len());
+        for (cell, v) in c.captures.iter().zip(inner) {
+            let key = Arc::as_ptr(cell) as usize;
+            let r = match cells.get(&key) {
+                Some(r) => *r,
+                None => {
+                    let r = self.heap.alloc(HeapObj::Cell(v))?;
+                    cells.insert(key, r);
+                    r
+                }
+            };
+            upvals.push(r);
+        }
+        Ok(Some(Val::Obj(self.heap.alloc(HeapObj::Closure(ClosureObj { proto, upvals: upvals.into_boxed_slice() }))?)))
+    }
+
     /// The bytecode of an exported closure's function.
     fn closure_proto(&self, c: &Closure) -> Result<&'static crate::vm::bytecode::chunk::Proto, Ctrl> {
         self.vm
@@ -290,12 +374,11 @@ impl Machine {
         if let Some(v) = self.import_leaf(root)? {
             return Ok(v);
         }
-        // A function without captures (every top-level function a task
-        // reads from its parent's globals) needs no work list.
+        // A function over plain values (a top-level function, a `spawn`
+        // block) needs no work list.
         if let Value::Func(c) = root {
-            if c.captures.is_empty() {
-                let proto = self.closure_proto(c)?;
-                return Ok(Val::Obj(self.heap.alloc(HeapObj::Closure(ClosureObj { proto, upvals: Box::new([]) }))?));
+            if let Some(f) = self.import_plain_closure(c, cells)? {
+                return Ok(f);
             }
         }
         let mut steps: SmallVec<[ImportStep; 8]> = smallvec![ImportStep::Visit(root.clone())];
