@@ -41,6 +41,14 @@ struct Exporter {
     bytes: usize,
 }
 
+/// A `spawn` block on its way to its task: the function, and the values of
+/// its cells, each of them plain (scalar, string or handle), so the task
+/// gives each a fresh cell with no conversion work list.
+pub struct PlainClosure {
+    proto: &'static crate::vm::bytecode::chunk::Proto,
+    values: Box<[Value]>,
+}
+
 /// Values copied out for other tasks by [`Machine::export_messages`].
 pub(crate) struct Exported {
     pub values: Vec<Value>,
@@ -207,6 +215,34 @@ impl Machine {
             }
         }
         Ok(pop(&mut out))
+    }
+
+    /// `f` as a [`PlainClosure`] when it is a closure whose distinct cells
+    /// hold plain values; `None` otherwise.
+    pub(crate) fn export_spawn_block(&self, f: Val) -> Option<PlainClosure> {
+        let Val::Obj(r) = f else { return None };
+        let HeapObj::Closure(c) = self.heap.get(r) else { return None };
+        let mut values = Vec::with_capacity(c.upvals.len());
+        for (i, cell) in c.upvals.iter().enumerate() {
+            // Two captures of one cell must stay one cell: the general path.
+            if c.upvals[..i].contains(cell) {
+                return None;
+            }
+            let HeapObj::Cell(v) = self.heap.get(*cell) else { return None };
+            values.push(self.handle_or_leaf(*v)?);
+        }
+        Some(PlainClosure { proto: c.proto, values: values.into_boxed_slice() })
+    }
+
+    /// A [`PlainClosure`] in this heap, with a fresh cell per value.
+    pub(crate) fn import_spawn_block(&mut self, p: &PlainClosure) -> Result<Val, Ctrl> {
+        let mut upvals = Vec::with_capacity(p.values.len());
+        for v in p.values.iter() {
+            let inner = self.import_leaf(v)?.unwrap_or_default();
+            upvals.push(self.heap.alloc(HeapObj::Cell(inner))?);
+        }
+        let closure = ClosureObj { proto: p.proto, upvals: upvals.into_boxed_slice() };
+        Ok(Val::Obj(self.heap.alloc(HeapObj::Closure(closure))?))
     }
 
     /// A message-mode copy of a closure whose cells hold leaves (scalars,

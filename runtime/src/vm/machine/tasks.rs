@@ -20,6 +20,7 @@ use super::{Exit, Machine, TaskLink, VmLimits};
 use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
 use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
+use super::convert::PlainClosure;
 use crate::vm::compiler::VmProgram;
 use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
 use crate::vm::value::{ObjRef, Val};
@@ -43,6 +44,8 @@ pub struct Snapshot {
 pub enum VmEntry {
     Main,
     Call { f: Value, args: Vec<Value>, snapshot: Arc<Snapshot> },
+    /// A `spawn` block (a closure over plain values, no arguments).
+    Block { block: PlainClosure, snapshot: Arc<Snapshot> },
 }
 
 impl Machine {
@@ -115,11 +118,16 @@ impl Machine {
     /// Starts `f(args)` as a new VM task.
     pub(crate) fn spawn(&mut self, f: Val, args: &[Val]) -> Result<Arc<TaskHandle>, Ctrl> {
         let snapshot = self.snapshot()?;
-        let (f, vals) = self.export_call(f, args)?;
+        let entry = match self.export_spawn_block(f) {
+            Some(block) if args.is_empty() => VmEntry::Block { block, snapshot },
+            _ => {
+                let (f, vals) = self.export_call(f, args)?;
+                VmEntry::Call { f, args: vals, snapshot }
+            }
+        };
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
-        let entry = VmEntry::Call { f, args: vals, snapshot };
         let charge = self.heap.charge(TASK_BYTES)?;
         let mut body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
         body.charge = Some(charge);
@@ -366,13 +374,15 @@ impl VmTask {
                     let v = m.import_with(a, &mut cells)?;
                     m.regs.push(v);
                 }
-                m.regs.push(Val::Null);
                 argc = args.len();
-                if m.op_call(0, argc, true)? {
-                    Ok(None)
-                } else {
-                    Ok(Some(m.regs[0]))
-                }
+                enter_call(&mut m, argc)
+            })(),
+            Some(VmEntry::Block { block, snapshot }) => (|| {
+                m.inherit(snapshot)?;
+                let callee = m.import_spawn_block(&block)?;
+                m.regs.clear();
+                m.regs.push(callee);
+                enter_call(&mut m, 0)
             })(),
         };
         let start = match started {
@@ -389,6 +399,18 @@ impl VmTask {
         }
         self.machine = Some(m);
         start
+    }
+}
+
+/// Calls the callee in register 0 with the `argc` arguments after it, on
+/// a task's first run: `Ok(None)` when a frame was pushed, `Ok(Some(v))`
+/// when a native answered at once.
+fn enter_call(m: &mut Machine, argc: usize) -> Result<Option<Val>, Ctrl> {
+    m.regs.push(Val::Null);
+    if m.op_call(0, argc, true)? {
+        Ok(None)
+    } else {
+        Ok(Some(m.regs[0]))
     }
 }
 
