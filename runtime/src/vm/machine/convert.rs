@@ -417,6 +417,26 @@ impl Machine {
                 return Ok(f);
             }
         }
+        self.import_work_list(root, cells)
+    }
+
+    /// A leaf, or a function without captures (every top-level function),
+    /// imported with no cell map at all; `None` for anything else.
+    pub(crate) fn import_simple(&mut self, v: &Value) -> Result<Option<Val>, Ctrl> {
+        if let Some(leaf) = self.import_leaf(v)? {
+            return Ok(Some(leaf));
+        }
+        match v {
+            Value::Func(c) if c.captures.is_empty() => {
+                let proto = self.closure_proto(c)?;
+                let f = self.heap.alloc(HeapObj::Closure(ClosureObj { proto, upvals: Box::new([]) }))?;
+                Ok(Some(Val::Obj(f)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn import_work_list(&mut self, root: &Value, cells: &mut CellMap<usize, ObjRef>) -> Result<Val, Ctrl> {
         let mut steps: SmallVec<[ImportStep; 8]> = smallvec![ImportStep::Visit(root.clone())];
         let mut out: SmallVec<[Val; 8]> = SmallVec::new();
         while let Some(step) = steps.pop() {

@@ -186,6 +186,10 @@ impl Machine {
     /// task has not set). `Ok(None)`: the global is not defined.
     pub(crate) fn inherited_global(&mut self, slot: usize) -> Result<Option<Val>, Ctrl> {
         let Some(value) = self.inherited_value(slot) else { return Ok(None) };
+        if let Some(v) = self.import_simple(&value)? {
+            self.globals[slot] = Some(v);
+            return Ok(Some(v));
+        }
         let mut cells = self.take_inherited_cells();
         let v = self.import_with(&value, &mut cells);
         self.keep_inherited_cells(cells);
