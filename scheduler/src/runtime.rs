@@ -592,6 +592,27 @@ impl Shared {
             || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
     }
 
+    /// A task woken by one that then finished waits at the back of this
+    /// worker's queue, not in the LIFO slot. A parent collecting results
+    /// from the children it spawned would otherwise run after each child,
+    /// find the channel empty again and park once per child; behind its
+    /// queued children it finds all their results at once. (A pair of tasks
+    /// exchanging messages does not finish between messages, and keeps the
+    /// slot.)
+    #[inline(never)]
+    fn lifo_to_queue(&self) {
+        LOCAL.with(|l| {
+            match &*l.borrow() {
+                Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), self) => {
+                    if let Some(t) = self.take_lifo(local.index) {
+                        local.queue.push(t);
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+
     fn take_lifo(&self, worker: usize) -> Option<TaskRef> {
         self.lifo[worker].lock().take()
     }
@@ -613,6 +634,7 @@ impl Shared {
                     let _g = self.sleep.lock();
                     self.wakeup.notify_all();
                 }
+                self.lifo_to_queue();
             }
             Ok(RunResult::Yielded) => {
                 self.yields.fetch_add(1, Ordering::Relaxed);
