@@ -172,7 +172,7 @@ pub fn run_with_stats(program: &'static Program, config: RunConfig) -> (i32, sch
                     return (1, runtime.stats());
                 }
             };
-            let stats = config.stats.clone().unwrap_or_default();
+            let stats = config.stats.clone();
             Box::new(VmTask::new(vm, config.vm, stats, VmEntry::Main, result.clone(), runtime.clone()))
         }
     };

@@ -157,7 +157,7 @@ pub struct Machine {
     /// How many times the task blocked (see `parked`).
     pub(crate) parks: u32,
     /// Where this task's figures go when it finishes (shared by the run).
-    pub(crate) stats: Arc<crate::vm::stats::VmStats>,
+    pub(crate) stats: Option<Arc<crate::vm::stats::VmStats>>,
     /// The span of the instruction being executed (for natives).
     pub(crate) span: Span,
     /// Why the task is about to block (set just before `Unwind::Blocked`).
@@ -176,7 +176,7 @@ pub struct Machine {
 }
 
 impl Machine {
-    pub fn new(vm: &'static VmProgram, limits: VmLimits, stats: Arc<crate::vm::stats::VmStats>) -> Machine {
+    pub fn new(vm: &'static VmProgram, limits: VmLimits, stats: Option<Arc<crate::vm::stats::VmStats>>) -> Machine {
         Machine {
             vm,
             heap: Heap::new(limits.gc_stress, limits.max_heap),
@@ -249,6 +249,15 @@ impl Machine {
         self.regs.shrink_to_fit();
         self.frames.shrink_to_fit();
         self.heap.compact();
+    }
+
+    /// Adds this finished task's figures to the run's totals, when they
+    /// are wanted (`--stats`): otherwise every finishing task would write
+    /// the same shared counters, a cache line the workers pass around.
+    pub(crate) fn record_stats(&self) {
+        if let Some(stats) = &self.stats {
+            stats.record(&self.heap.stats, self.instructions);
+        }
     }
 
     pub fn heap_stats(&self) -> crate::vm::gc::HeapStats {

@@ -305,7 +305,7 @@ impl Machine {
 pub struct VmTask {
     vm: &'static VmProgram,
     limits: VmLimits,
-    stats: Arc<crate::vm::stats::VmStats>,
+    stats: Option<Arc<crate::vm::stats::VmStats>>,
     machine: Option<Box<Machine>>,
     entry: Option<VmEntry>,
     result: JoinCell<TaskOutcome>,
@@ -338,7 +338,7 @@ impl VmTask {
     pub fn new(
         vm: &'static VmProgram,
         limits: VmLimits,
-        stats: Arc<crate::vm::stats::VmStats>,
+        stats: Option<Arc<crate::vm::stats::VmStats>>,
         entry: VmEntry,
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
@@ -399,7 +399,7 @@ impl VmTask {
             Err(e) => Start::Done(finish(&mut m, Err(e))),
         };
         if let Start::Done(_) = start {
-            m.stats.record(&m.heap.stats, m.instructions);
+            m.record_stats();
         }
         self.machine = Some(m);
         start
@@ -470,7 +470,7 @@ impl Task for VmTask {
             Ok(Err(c)) => finish(m, Err(c)),
             Err(panic) => Err(Arc::new(ForgeError::from_panic(&*panic))),
         };
-        m.stats.record(&m.heap.stats, m.instructions);
+        m.record_stats();
         // Give the spawner its room back before waking its `await`.
         self.charge = None;
         self.result.complete(outcome);

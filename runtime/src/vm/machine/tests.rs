@@ -20,7 +20,7 @@ fn run(src: &str, limits: VmLimits) -> (Machine, Option<String>) {
     let program = crate::program::load_source("test.fg", src.to_string(), Vec::new(), Arc::new(SourceMap::new()))
         .unwrap_or_else(|f| panic!("{}", f.render()));
     let vm = compile_program(program).expect("compiles");
-    let mut m = Machine::new(vm, limits, Arc::new(VmStats::default()));
+    let mut m = Machine::new(vm, limits, Some(Arc::new(VmStats::default())));
     m.enter_main();
     let err = loop {
         match m.run(0) {
