@@ -222,6 +222,7 @@ impl Machine {
     pub(crate) fn export_spawn_block(&self, f: Val) -> Option<PlainClosure> {
         let Val::Obj(r) = f else { return None };
         let HeapObj::Closure(c) = self.heap.get(r) else { return None };
+        // Straight into the box's vector: this is every spawn's path.
         let mut values = Vec::with_capacity(c.upvals.len());
         for (i, cell) in c.upvals.iter().enumerate() {
             // Two captures of one cell must stay one cell: the general path.
@@ -232,6 +233,17 @@ impl Machine {
             values.push(self.handle_or_leaf(*v)?);
         }
         Some(PlainClosure { proto: c.proto, values: values.into_boxed_slice() })
+    }
+
+    /// The values in closure `c`'s cells, when each is a leaf or a handle
+    /// (`handle_or_leaf`).
+    fn plain_cell_values(&self, c: &ClosureObj) -> Option<SmallVec<[Value; 8]>> {
+        let mut values = SmallVec::with_capacity(c.upvals.len());
+        for cell in c.upvals.iter() {
+            let HeapObj::Cell(v) = self.heap.get(*cell) else { return None };
+            values.push(self.handle_or_leaf(*v)?);
+        }
+        Some(values)
     }
 
     /// A [`PlainClosure`] in this heap, with a fresh cell per value.
@@ -245,21 +257,17 @@ impl Machine {
         Ok(Val::Obj(self.heap.alloc(HeapObj::Closure(closure))?))
     }
 
-    /// A message-mode copy of a closure whose cells hold leaves (scalars,
-    /// strings): the usual `spawn` block. Built without the work list, with
-    /// the same cell sharing (`ex.cells`) and the same byte count as the
-    /// general path. `None` for anything else.
+    /// A message-mode copy of a closure whose cells hold leaves or handles
+    /// (a `spawn` block with arguments, a closure sent on a channel). Built
+    /// without the work list, with the same cell sharing (`ex.cells`) and
+    /// the same byte count as the general path. `None` for anything else.
     fn export_plain_closure(&self, root: Val, ex: &mut Exporter) -> Option<Value> {
         let Val::Obj(r) = root else { return None };
         let HeapObj::Closure(c) = self.heap.get(r) else { return None };
         if ex.mode != Mode::Message || c.upvals.len() > 8 {
             return None;
         }
-        let mut inner: SmallVec<[Value; 8]> = SmallVec::new();
-        for cell in c.upvals.iter() {
-            let HeapObj::Cell(v) = self.heap.get(*cell) else { return None };
-            inner.push(self.handle_or_leaf(*v)?);
-        }
+        let inner = self.plain_cell_values(c)?;
         ex.bytes += self.copy_size(root);
         let mut captures = Vec::with_capacity(c.upvals.len());
         for (cell, v) in c.upvals.iter().zip(inner) {
@@ -362,8 +370,8 @@ impl Machine {
     }
 
     /// `c` in this heap when its cells hold leaves (scalars, strings,
-    /// channels…): cells shared through `cells` as on the general path.
-    /// `None` for anything else.
+    /// channels…): cells shared through `cells` as on the general path (a
+    /// cell already imported is not read again). `None` for anything else.
     fn import_plain_closure(&mut self, c: &Closure, cells: &mut CellMap<usize, ObjRef>) -> Result<Option<Val>, Ctrl> {
         if c.captures.len() > 8 {
             return Ok(None);
