@@ -588,8 +588,7 @@ impl Shared {
     }
 
     fn has_work(&self) -> bool {
-        !self.injector.is_empty()
-            || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
+        !self.injector.is_empty() || self.stealers.iter().any(|s| s.get().is_some_and(|s| !s.is_empty()))
     }
 
     /// A task woken by one that then finished waits at the back of this
@@ -601,15 +600,13 @@ impl Shared {
     /// slot.)
     #[inline(never)]
     fn lifo_to_queue(&self) {
-        LOCAL.with(|l| {
-            match &*l.borrow() {
-                Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), self) => {
-                    if let Some(t) = self.take_lifo(local.index) {
-                        local.queue.push(t);
-                    }
+        LOCAL.with(|l| match &*l.borrow() {
+            Some(local) if std::ptr::eq(Arc::as_ptr(&local.shared), self) => {
+                if let Some(t) = self.take_lifo(local.index) {
+                    local.queue.push(t);
                 }
-                _ => {}
             }
+            _ => {}
         });
     }
 

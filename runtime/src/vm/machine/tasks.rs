@@ -15,12 +15,12 @@ use scheduler::join::JoinPoll;
 use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitKind, WaitReason};
 
 use super::cell_map::CellMap;
+use super::convert::PlainClosure;
 use super::types::{VmField, VmStruct};
 use super::{Exit, Machine, TaskLink, VmLimits};
 use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
 use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
-use super::convert::PlainClosure;
 use crate::vm::compiler::VmProgram;
 use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
 use crate::vm::value::{ObjRef, Val};
@@ -43,9 +43,16 @@ pub struct Snapshot {
 /// What a VM task runs.
 pub enum VmEntry {
     Main,
-    Call { f: Value, args: Vec<Value>, snapshot: Arc<Snapshot> },
+    Call {
+        f: Value,
+        args: Vec<Value>,
+        snapshot: Arc<Snapshot>,
+    },
     /// A `spawn` block (a closure over plain values, no arguments).
-    Block { block: PlainClosure, snapshot: Arc<Snapshot> },
+    Block {
+        block: PlainClosure,
+        snapshot: Arc<Snapshot>,
+    },
 }
 
 impl Machine {
