@@ -624,7 +624,7 @@ impl Shared {
             Ok(RunResult::Finished) | Err(_) => {
                 task.state.finish();
                 drop(body);
-                self.registry.remove(&task);
+                self.registry.finished();
                 tracing::trace!(target: names::SCHED, event = names::event::FINISH, task.id = task.id.0);
                 if task.is_main {
                     self.main_done.store(true, Ordering::Release);

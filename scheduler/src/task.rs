@@ -20,7 +20,7 @@
 //! `sync.rs`, so the `loom` models (`tests/loom_models/task.rs`) check
 //! this very code.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Wake, Waker};
 
@@ -184,7 +184,6 @@ pub struct TaskCell {
     /// it is blocked: one lock, taken once when a worker starts the task
     /// and once when it puts the task back.
     pub(crate) slot: Mutex<Slot>,
-    pub(crate) registry_slot: AtomicUsize,
     pub(crate) shared: Weak<Shared>,
 }
 
@@ -212,7 +211,6 @@ impl TaskCell {
             cancelled: AtomicBool::new(false),
             is_main,
             slot: Mutex::new(Slot { body: Some(body), wait: None }),
-            registry_slot: AtomicUsize::new(usize::MAX),
             shared,
         }
     }
