@@ -5,7 +5,7 @@
 use loom::thread;
 use scheduler::channel::{Channel, RecvPoll, SendPoll, TryRecv};
 
-use crate::{check, flag_waker, recv_blocking, send_blocking, thread_waker};
+use crate::{check, flag_waker, recv_blocking, recv_repolling, send_blocking, send_repolling, thread_waker};
 
 /// Capacity 1, one sender, one receiver that parks when the channel is
 /// empty: the value always arrives, and the receiver is woken at most once
@@ -227,27 +227,13 @@ fn repoll_delivers_each_value_once() {
                 let rx = ch.clone();
                 thread::spawn(move || {
                     let (_, waker) = thread_waker();
-                    let mut poll = rx.poll_recv(&waker);
-                    loop {
-                        match poll {
-                            RecvPoll::Ready(v) => return v,
-                            RecvPoll::Closed => unreachable!("never closed"),
-                            RecvPoll::Pending(id) => {
-                                thread::park();
-                                poll = rx.repoll_recv(id, &waker);
-                            }
-                        }
-                    }
+                    recv_repolling(&rx, &waker).expect("never closed")
                 })
             })
             .collect();
         let (_, waker) = thread_waker();
         for v in [1, 2] {
-            let mut poll = ch.poll_send(v, &waker);
-            while let SendPoll::Pending(back, id) = poll {
-                thread::park();
-                poll = ch.repoll_send(id, back, &waker);
-            }
+            send_repolling(&ch, v, &waker).expect("never closed");
         }
         let mut got: Vec<i32> = receivers.into_iter().map(|r| r.join().unwrap()).collect();
         got.sort_unstable();
@@ -271,11 +257,7 @@ fn senders_woken_one_at_a_time_all_get_in() {
                 let tx = ch.clone();
                 thread::spawn(move || {
                     let (_, waker) = thread_waker();
-                    let mut poll = tx.poll_send(v, &waker);
-                    while let SendPoll::Pending(back, id) = poll {
-                        thread::park();
-                        poll = tx.repoll_send(id, back, &waker);
-                    }
+                    send_repolling(&tx, v, &waker).expect("never closed")
                 })
             })
             .collect();

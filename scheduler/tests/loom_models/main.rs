@@ -117,6 +117,38 @@ pub fn recv_blocking<T>(ch: &Channel<T>, waker: &Waker) -> Option<T> {
     }
 }
 
+/// `receive` as the VM's `ChanRecv` does it: after a wake, withdraw and
+/// poll again under one lock (`repoll_recv`). `None` once closed and drained.
+pub fn recv_repolling<T>(ch: &Channel<T>, waker: &Waker) -> Option<T> {
+    let mut poll = ch.poll_recv(waker);
+    loop {
+        match poll {
+            RecvPoll::Ready(v) => return Some(v),
+            RecvPoll::Closed => return None,
+            RecvPoll::Pending(id) => {
+                loom::thread::park();
+                poll = ch.repoll_recv(id, waker);
+            }
+        }
+    }
+}
+
+/// `send` as the VM's `ChanSend` does it (see `recv_repolling`).
+/// `Err(value)` when the channel is closed.
+pub fn send_repolling<T>(ch: &Channel<T>, value: T, waker: &Waker) -> Result<(), T> {
+    let mut poll = ch.poll_send(value, waker);
+    loop {
+        match poll {
+            SendPoll::Sent => return Ok(()),
+            SendPoll::Closed(v) => return Err(v),
+            SendPoll::Pending(back, id) => {
+                loom::thread::park();
+                poll = ch.repoll_send(id, back, waker);
+            }
+        }
+    }
+}
+
 /// `send` the same way. `Err(value)` when the channel is closed.
 pub fn send_blocking<T>(ch: &Channel<T>, mut value: T, waker: &Waker) -> Result<(), T> {
     loop {
