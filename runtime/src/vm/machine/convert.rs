@@ -222,23 +222,20 @@ impl Machine {
     pub(crate) fn export_spawn_block(&self, f: Val) -> Option<PlainClosure> {
         let Val::Obj(r) = f else { return None };
         let HeapObj::Closure(c) = self.heap.get(r) else { return None };
-        // Straight into the box's vector: this is every spawn's path.
-        let mut values = Vec::with_capacity(c.upvals.len());
-        for (i, cell) in c.upvals.iter().enumerate() {
-            // Two captures of one cell must stay one cell: the general path.
-            if c.upvals[..i].contains(cell) {
-                return None;
-            }
-            let HeapObj::Cell(v) = self.heap.get(*cell) else { return None };
-            values.push(self.handle_or_leaf(*v)?);
+        // Two captures of one cell must stay one cell: the general path.
+        if c.upvals.iter().enumerate().any(|(i, cell)| c.upvals[..i].contains(cell)) {
+            return None;
         }
+        let values = self.plain_cell_values(c)?;
         Some(PlainClosure { proto: c.proto, values: values.into_boxed_slice() })
     }
 
     /// The values in closure `c`'s cells, when each is a leaf or a handle
-    /// (`handle_or_leaf`).
-    fn plain_cell_values(&self, c: &ClosureObj) -> Option<SmallVec<[Value; 8]>> {
-        let mut values = SmallVec::with_capacity(c.upvals.len());
+    /// (`handle_or_leaf`); exactly as long as the captures, so it boxes
+    /// without a reallocation.
+    #[inline]
+    fn plain_cell_values(&self, c: &ClosureObj) -> Option<Vec<Value>> {
+        let mut values = Vec::with_capacity(c.upvals.len());
         for cell in c.upvals.iter() {
             let HeapObj::Cell(v) = self.heap.get(*cell) else { return None };
             values.push(self.handle_or_leaf(*v)?);
@@ -294,9 +291,13 @@ impl Machine {
         let children = |steps: &mut SmallVec<[ExportStep; 8]>, items: &[Val]| {
             steps.extend(items.iter().rev().map(|v| ExportStep::Visit(*v)))
         };
-        match self.heap.get(r) {
-            HeapObj::Str(s) => out.push(Value::Str(s.clone())),
-            HeapObj::Array(a) => match a.items.iter().map(|v| self.leaf(*v)).collect::<Option<Vec<_>>>() {
+        let obj = self.heap.get(r);
+        if let Some(x) = handle_value(obj) {
+            out.push(x);
+            return;
+        }
+        match obj {
+            HeapObj::Array(a) => match a.items.iter().map(|v| self.handle_or_leaf(*v)).collect::<Option<Vec<_>>>() {
                 Some(items) => out.push(Value::array(items)),
                 None => {
                     steps.push(ExportStep::Array(a.items.len()));
@@ -319,36 +320,23 @@ impl Machine {
             HeapObj::Ok(x) => steps.extend([ExportStep::Ok, ExportStep::Visit(*x)]),
             HeapObj::Err(x) => steps.extend([ExportStep::Err, ExportStep::Visit(*x)]),
             HeapObj::Some(x) => steps.extend([ExportStep::Some, ExportStep::Visit(*x)]),
-            HeapObj::Channel(c) => out.push(Value::Channel(c.clone())),
-            HeapObj::Task(t) => out.push(Value::Task(t.clone())),
-            HeapObj::Type(t) => out.push(Value::Type(t.clone())),
-            HeapObj::Variant(v) => out.push(Value::Variant(v.clone())),
-            HeapObj::Free => out.push(Value::Null),
+            // Free, and the strings and handles taken above.
+            HeapObj::Free
+            | HeapObj::Str(_)
+            | HeapObj::Channel(_)
+            | HeapObj::Task(_)
+            | HeapObj::Type(_)
+            | HeapObj::Variant(_) => out.push(Value::Null),
         }
     }
 
     /// A scalar, a string, or a handle shared between tasks (channel, task,
-    /// type): a value with nothing inside to copy.
-    fn handle_or_leaf(&self, v: Val) -> Option<Value> {
-        let Val::Obj(r) = v else { return scalar(v) };
-        Some(match self.heap.get(r) {
-            HeapObj::Str(s) => Value::Str(s.clone()),
-            HeapObj::Channel(c) => Value::Channel(c.clone()),
-            HeapObj::Task(t) => Value::Task(t.clone()),
-            HeapObj::Type(t) => Value::Type(t.clone()),
-            HeapObj::Variant(v) => Value::Variant(v.clone()),
-            _ => return None,
-        })
-    }
-
-    /// A scalar or a string, converted without the work list.
+    /// type): a value with nothing inside to copy, converted without the
+    /// work list.
     #[inline]
-    fn leaf(&self, v: Val) -> Option<Value> {
+    fn handle_or_leaf(&self, v: Val) -> Option<Value> {
         match v {
-            Val::Obj(r) => match self.heap.get(r) {
-                HeapObj::Str(s) => Some(Value::Str(s.clone())),
-                _ => None,
-            },
+            Val::Obj(r) => handle_value(self.heap.get(r)),
             _ => scalar(v),
         }
     }
@@ -359,8 +347,7 @@ impl Machine {
         if let Some(leaf) = self.import_leaf(v)? {
             return Ok(leaf);
         }
-        let mut cells = CellMap::default();
-        self.import_with(v, &mut cells)
+        self.import_container(v, &mut CellMap::default())
     }
 
     /// Imports several values sharing one cell map.
@@ -418,6 +405,11 @@ impl Machine {
         if let Some(v) = self.import_leaf(root)? {
             return Ok(v);
         }
+        self.import_container(root, cells)
+    }
+
+    /// `import_with` for a value that is not a leaf (`import_leaf` said so).
+    pub(crate) fn import_container(&mut self, root: &Value, cells: &mut CellMap<usize, ObjRef>) -> Result<Val, Ctrl> {
         // A function over plain values (a top-level function, a `spawn`
         // block) needs no work list.
         if let Value::Func(c) = root {
@@ -429,17 +421,13 @@ impl Machine {
     }
 
     /// A leaf, or a function without captures (every top-level function),
-    /// imported with no cell map at all; `None` for anything else.
+    /// imported without the caller's cell map; `None` for anything else.
     pub(crate) fn import_simple(&mut self, v: &Value) -> Result<Option<Val>, Ctrl> {
         if let Some(leaf) = self.import_leaf(v)? {
             return Ok(Some(leaf));
         }
         match v {
-            Value::Func(c) if c.captures.is_empty() => {
-                let proto = self.closure_proto(c)?;
-                let f = self.heap.alloc(HeapObj::Closure(ClosureObj { proto, upvals: Box::new([]) }))?;
-                Ok(Some(Val::Obj(f)))
-            }
+            Value::Func(c) if c.captures.is_empty() => self.import_plain_closure(c, &mut CellMap::default()),
             _ => Ok(None),
         }
     }
@@ -611,5 +599,19 @@ fn scalar(v: Val) -> Option<Value> {
         Val::Native(n) => Value::Builtin(n),
         Val::None => Value::None,
         Val::Obj(_) => return None,
+    })
+}
+
+/// A string or a handle shared between tasks (channel, task, type,
+/// variant constructor): copied out by reference.
+#[inline]
+fn handle_value(obj: &HeapObj) -> Option<Value> {
+    Some(match obj {
+        HeapObj::Str(s) => Value::Str(s.clone()),
+        HeapObj::Channel(c) => Value::Channel(c.clone()),
+        HeapObj::Task(t) => Value::Task(t.clone()),
+        HeapObj::Type(t) => Value::Type(t.clone()),
+        HeapObj::Variant(v) => Value::Variant(v.clone()),
+        _ => return None,
     })
 }

@@ -186,6 +186,8 @@ impl Machine {
         let Val::Obj(r) = ch else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
         let attempt = attempt(&self.pending_waiters, c)?;
+        // Checked before the copy is made; the waker is borrowed again
+        // after it (exporting needs the machine mutably).
         self.waiting_waker()?;
         let msg = match self.export_message(v) {
             Ok(m) => m,

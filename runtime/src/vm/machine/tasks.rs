@@ -125,9 +125,10 @@ impl Machine {
     /// Starts `f(args)` as a new VM task.
     pub(crate) fn spawn(&mut self, f: Val, args: &[Val]) -> Result<Arc<TaskHandle>, Ctrl> {
         let snapshot = self.snapshot()?;
-        let entry = match self.export_spawn_block(f) {
-            Some(block) if args.is_empty() => VmEntry::Block { block, snapshot },
-            _ => {
+        let block = if args.is_empty() { self.export_spawn_block(f) } else { None };
+        let entry = match block {
+            Some(block) => VmEntry::Block { block, snapshot },
+            None => {
                 let (f, vals) = self.export_call(f, args)?;
                 VmEntry::Call { f, args: vals, snapshot }
             }
@@ -198,7 +199,7 @@ impl Machine {
             return Ok(Some(v));
         }
         let mut cells = self.take_inherited_cells();
-        let v = self.import_with(&value, &mut cells);
+        let v = self.import_container(&value, &mut cells);
         self.keep_inherited_cells(cells);
         let v = v?;
         self.globals[slot] = Some(v);
