@@ -96,8 +96,9 @@ pub enum Unwind {
     /// The task was cancelled (a `squad` sibling failed): unwinds to the task
     /// boundary; `try` and `safe` let it pass.
     Cancelled,
-    /// The VM tier asks to be resumed later (never seen by the interpreter).
-    Blocked,
+    /// The VM tier asks to be resumed later, and says why the task waits
+    /// (never seen by the interpreter).
+    Blocked(scheduler::WaitReason),
 }
 
 /// The `Err` side of every evaluation step. A single pointer, so that

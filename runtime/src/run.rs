@@ -22,7 +22,7 @@ use crate::program::Program;
 use crate::syntax::diagnostic::render;
 use crate::vm::compiler::compile_program;
 use crate::vm::machine::tasks::{VmEntry, VmTask};
-use crate::vm::machine::VmLimits;
+use crate::vm::machine::{VmLimits, VmRun};
 
 /// Which execution tier runs the program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,7 +173,7 @@ pub fn run_with_stats(program: &'static Program, config: RunConfig) -> (i32, sch
                 }
             };
             let stats = config.stats.clone();
-            Box::new(VmTask::new(vm, config.vm, stats, VmEntry::Main, result.clone(), runtime.clone()))
+            Box::new(VmTask::new(VmRun::new(vm, config.vm, stats), VmEntry::Main, result.clone(), runtime.clone()))
         }
     };
     let finished = runtime.run("main", task);

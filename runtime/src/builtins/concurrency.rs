@@ -61,7 +61,7 @@ pub fn timer_error(e: std::io::Error) -> Ctrl {
 
 /// Whether an error only asks to suspend the task (the VM tier).
 fn is_blocked(e: &Ctrl) -> bool {
-    matches!(*e.0, crate::error::Unwind::Blocked)
+    matches!(*e.0, crate::error::Unwind::Blocked(_))
 }
 
 /// Waits after registering `id` on `ch`. `Ok` when woken (registration

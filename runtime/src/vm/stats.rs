@@ -23,12 +23,11 @@ pub struct VmStats {
 impl VmStats {
     /// Adds one finished task's figures.
     pub fn record(&self, heap: &HeapStats, instructions: u64) {
-        let ns = |d: Duration| d.as_nanos().min(u64::MAX as u128) as u64;
         self.tasks.fetch_add(1, Relaxed);
         self.instructions.fetch_add(instructions, Relaxed);
         self.collections.fetch_add(heap.collections, Relaxed);
-        self.total_pause_ns.fetch_add(ns(heap.total_pause), Relaxed);
-        self.max_pause_ns.fetch_max(ns(heap.max_pause), Relaxed);
+        self.total_pause_ns.fetch_add(heap.total_pause_ns, Relaxed);
+        self.max_pause_ns.fetch_max(heap.max_pause_ns, Relaxed);
         self.peak_heap.fetch_max(heap.peak_bytes as u64, Relaxed);
         self.allocations.fetch_add(heap.allocations, Relaxed);
     }
@@ -86,10 +85,10 @@ mod tests {
     fn totals_add_and_maxima_take_the_largest() {
         let s = VmStats::default();
         let mut h = HeapStats { collections: 2, peak_bytes: 3 << 20, allocations: 10, ..Default::default() };
-        h.total_pause = Duration::from_micros(300);
-        h.max_pause = Duration::from_micros(200);
+        h.total_pause_ns = 300_000;
+        h.max_pause_ns = 200_000;
         s.record(&h, 1000);
-        h.max_pause = Duration::from_micros(50);
+        h.max_pause_ns = 50_000;
         h.peak_bytes = 1 << 20;
         s.record(&h, 500);
         assert_eq!(s.instructions(), 1500);

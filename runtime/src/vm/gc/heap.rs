@@ -98,8 +98,10 @@ impl HeapObj {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HeapStats {
     pub collections: u64,
-    pub total_pause: std::time::Duration,
-    pub max_pause: std::time::Duration,
+    /// Pauses in nanoseconds (a `Duration` is two words: every machine
+    /// carries these).
+    pub total_pause_ns: u64,
+    pub max_pause_ns: u64,
     pub peak_bytes: usize,
     pub allocations: u64,
 }
@@ -134,7 +136,6 @@ const GROWTH: usize = 2;
 
 pub struct Heap {
     pub(crate) objs: Vec<HeapObj>,
-    pub(crate) marks: Vec<u64>,
     free: Vec<u32>,
     /// Estimated bytes held by live (not yet freed) objects.
     pub(crate) bytes: usize,
@@ -166,7 +167,6 @@ impl Heap {
         Heap {
             // A small task allocates a few objects: no growth steps for them.
             objs: Vec::with_capacity(8),
-            marks: Vec::new(),
             free: Vec::new(),
             bytes: 0,
             threshold: if stress { 0 } else { MIN_THRESHOLD.min(max_bytes / 2) },
@@ -276,7 +276,6 @@ impl Heap {
     pub(crate) fn compact(&mut self) {
         self.objs.shrink_to_fit();
         self.free.shrink_to_fit();
-        self.marks = Vec::new();
     }
 
     /// Number of live objects.
@@ -284,10 +283,11 @@ impl Heap {
         self.objs.len() - self.free.len()
     }
 
-    /// Frees every unmarked object and clears the marks (the sweep phase).
-    pub(crate) fn sweep(&mut self) {
+    /// Frees every object not marked in `marks`, one bit per slot (the
+    /// sweep phase).
+    pub(crate) fn sweep(&mut self, marks: &[u64]) {
         let mut freed_bytes = 0;
-        for (w, word) in self.marks.iter().enumerate() {
+        for (w, word) in marks.iter().enumerate() {
             let mut unmarked = !word;
             while unmarked != 0 {
                 let i = w * 64 + unmarked.trailing_zeros() as usize;
@@ -301,7 +301,6 @@ impl Heap {
             }
         }
         self.bytes = self.bytes.saturating_sub(freed_bytes);
-        self.marks.iter_mut().for_each(|w| *w = 0);
         if self.stress {
             self.threshold = self.bytes;
             return;

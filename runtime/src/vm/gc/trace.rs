@@ -19,15 +19,16 @@ pub fn children(obj: &HeapObj, f: &mut dyn FnMut(Val)) {
 /// The marking state of one collection.
 pub struct Tracer<'h> {
     heap: &'h mut Heap,
+    /// One bit per heap slot. Made per collection, not kept on the heap:
+    /// a parked task carries no mark bits.
+    marks: Vec<u64>,
     work: Vec<ObjRef>,
 }
 
 impl<'h> Tracer<'h> {
     pub fn new(heap: &'h mut Heap) -> Tracer<'h> {
         let words = heap.objs.len().div_ceil(64);
-        heap.marks.clear();
-        heap.marks.resize(words, 0);
-        Tracer { heap, work: Vec::new() }
+        Tracer { heap, marks: vec![0; words], work: Vec::new() }
     }
 
     /// Marks a root value.
@@ -48,16 +49,16 @@ impl<'h> Tracer<'h> {
     pub fn object(&mut self, r: ObjRef) {
         let i = r.0 as usize;
         let (word, bit) = (i / 64, 1u64 << (i % 64));
-        if self.heap.marks[word] & bit == 0 {
-            self.heap.marks[word] |= bit;
+        if self.marks[word] & bit == 0 {
+            self.marks[word] |= bit;
             self.work.push(r);
         }
     }
 
-    /// Marks everything reachable from the roots given so far.
-    pub fn finish(self) {
-        let Tracer { heap, mut work } = self;
-        let (objs, marks) = (&heap.objs, &mut heap.marks);
+    /// Marks everything reachable from the roots given so far; the marks.
+    pub fn finish(self) -> Vec<u64> {
+        let Tracer { heap, mut marks, mut work } = self;
+        let objs = &heap.objs;
         let mut mark = |v: Val, work: &mut Vec<ObjRef>| {
             if let Val::Obj(r) = v {
                 let i = r.0 as usize;
@@ -78,6 +79,7 @@ impl<'h> Tracer<'h> {
                 _ => {}
             }
         }
+        marks
     }
 }
 
@@ -88,12 +90,13 @@ pub fn collect(heap: &mut Heap, roots: impl FnOnce(&mut Tracer<'_>)) -> (usize, 
     let (objs_before, bytes_before) = (heap.live_objects(), heap.bytes);
     let mut tracer = Tracer::new(heap);
     roots(&mut tracer);
-    tracer.finish();
-    heap.sweep();
+    let marks = tracer.finish();
+    heap.sweep(&marks);
     let pause = start.elapsed();
     heap.stats.collections += 1;
-    heap.stats.total_pause += pause;
-    heap.stats.max_pause = heap.stats.max_pause.max(pause);
+    let ns = pause.as_nanos().min(u64::MAX as u128) as u64;
+    heap.stats.total_pause_ns = heap.stats.total_pause_ns.saturating_add(ns);
+    heap.stats.max_pause_ns = heap.stats.max_pause_ns.max(ns);
     (objs_before, heap.live_objects(), bytes_before, heap.bytes)
 }
 

@@ -132,14 +132,14 @@ impl Machine {
         if let Some(r) = self.intrinsic(n, first, argc) {
             return r;
         }
-        let (roots, exported) = (self.native_roots.len(), self.exported.len());
+        let (roots, exported) = (self.rare.native_roots.len(), self.rare.exported.len());
         let mut args: SmallVec<[Value; 4]> = SmallVec::with_capacity(argc);
         for i in first..first + argc {
             let v = self.export(self.regs[i])?;
             args.push(v);
         }
         let r = n.call(self, &mut args);
-        if !matches!(&r, Err(c) if matches!(*c.0, Unwind::Blocked)) {
+        if !matches!(&r, Err(c) if matches!(*c.0, Unwind::Blocked(_))) {
             self.end_blocking_call();
         }
         let out = match r {
@@ -147,8 +147,10 @@ impl Machine {
             Err(e) => Err(e),
         };
         drop(args);
-        self.native_roots.truncate(roots);
-        self.exported.truncate(exported);
+        if let Some(rare) = self.rare.written() {
+            rare.native_roots.truncate(roots);
+            rare.exported.truncate(exported);
+        }
         out
     }
 
@@ -329,10 +331,7 @@ impl Machine {
     pub(crate) fn unwind(&mut self, c: Ctrl, stop: usize) -> Result<Option<Exit>, Ctrl> {
         let mut c = c;
         match &mut *c.0 {
-            Unwind::Blocked => {
-                let reason = self.pending_wait.take().unwrap_or(scheduler::WaitReason::new(scheduler::WaitKind::Join));
-                return Ok(Some(Exit::Blocked(reason)));
-            }
+            Unwind::Blocked(_) => return super::tasks::suspension(c).map(|why| Some(Exit::Blocked(why))),
             Unwind::Error(e) if e.span.is_none() => {
                 if let Some(f) = self.frames.last() {
                     e.span = f.proto.spans.get(f.pc).copied();

@@ -191,8 +191,9 @@ impl Machine {
                     let f = Arc::new(Closure { def, captures: captures.into_boxed_slice() });
                     // A callback in this task runs the closure itself.
                     if ex.mode == Mode::Call {
-                        self.exported.push((Arc::as_ptr(&f) as usize, handle));
-                        self.native_roots.push(Val::Obj(handle));
+                        let rare = &mut *self.rare;
+                        rare.exported.push((Arc::as_ptr(&f) as usize, handle));
+                        rare.native_roots.push(Val::Obj(handle));
                     }
                     out.push(Value::Func(f));
                 }
@@ -394,7 +395,8 @@ impl Machine {
 
     /// The bytecode of an exported closure's function.
     fn closure_proto(&self, c: &Closure) -> Result<&'static crate::vm::bytecode::chunk::Proto, Ctrl> {
-        self.vm
+        self.run
+            .vm
             .proto_of(c.def)
             .ok_or_else(|| Ctrl::runtime(format!("internal error: no bytecode for function {}", c.def.name)))
     }
@@ -507,7 +509,7 @@ impl Machine {
             Value::Variant(v) => HeapObj::Variant(v.clone()),
             Value::Func(c) => {
                 let key = Arc::as_ptr(c) as usize;
-                match self.exported.iter().rev().find(|(k, _)| *k == key) {
+                match self.rare.exported.iter().rev().find(|(k, _)| *k == key) {
                     Some((_, r)) => return Ok(Some(Val::Obj(*r))),
                     None => return Ok(None),
                 }

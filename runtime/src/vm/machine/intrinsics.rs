@@ -148,12 +148,11 @@ impl Machine {
                 self.regs[a] = v;
                 Ok(None)
             }
-            Some(Ok(ChanStep::Suspended)) => {
+            Some(Ok(ChanStep::Suspended(why))) => {
                 if let Some(f) = self.frames.last_mut() {
                     f.pc -= 1;
                 }
-                let kind = if op == Op::ChanSend { WaitKind::ChannelSend } else { WaitKind::ChannelRecv };
-                Ok(Some(Exit::Blocked(self.pending_wait.take().unwrap_or(WaitReason::new(kind)))))
+                Ok(Some(Exit::Blocked(why)))
             }
             Some(Err(e)) => Err(e),
             None => {
@@ -172,7 +171,7 @@ impl Machine {
     fn suspension_as_error(r: Result<ChanStep, Ctrl>) -> Result<Val, Ctrl> {
         match r? {
             ChanStep::Done(v) => Ok(v),
-            ChanStep::Suspended => Err(Ctrl::new(Unwind::Blocked)),
+            ChanStep::Suspended(why) => Err(Ctrl::new(Unwind::Blocked(why))),
         }
     }
 
@@ -209,8 +208,7 @@ impl Machine {
             }
             SendPoll::Pending(_, id) => {
                 let c = c.clone();
-                self.suspend_on_channel(c, id, WaitKind::ChannelSend);
-                Some(Ok(ChanStep::Suspended))
+                Some(Ok(self.suspend_on_channel(c, id, WaitKind::ChannelSend)))
             }
         }
     }
@@ -238,8 +236,7 @@ impl Machine {
             }
             RecvPoll::Pending(id) => {
                 let c = c.clone();
-                self.suspend_on_channel(c, id, WaitKind::ChannelRecv);
-                Some(Ok(ChanStep::Suspended))
+                Some(Ok(self.suspend_on_channel(c, id, WaitKind::ChannelRecv)))
             }
         }
     }
@@ -260,17 +257,16 @@ impl Machine {
         self.end_blocking_call();
     }
 
-    /// Registered as `id` on `ch`: records the registration for the restart
-    /// and why the task waits, as the natives' `wait_on` and the VM's
-    /// `NativeCx::wait` do, so the task can suspend with no error value.
-    fn suspend_on_channel(&mut self, ch: ChannelRef, id: WaiterId, kind: WaitKind) {
+    /// Registered as `id` on `ch`: records the registration for the restart,
+    /// as the natives' `wait_on` does, and says why the task waits.
+    fn suspend_on_channel(&mut self, ch: ChannelRef, id: WaiterId, kind: WaitKind) -> ChanStep {
         self.pending_waiters.clear();
         self.pending_waiters.push((ch, id));
         // The wait's location: the instruction the frame's `pc` just passed.
         if let Some(f) = self.frames.last() {
             self.span = f.proto.spans[f.pc.saturating_sub(1)];
         }
-        self.pending_wait = Some(WaitReason { kind, at: self.location() });
+        ChanStep::Suspended(WaitReason { kind, at: self.location() })
     }
 }
 
@@ -296,7 +292,7 @@ fn attempt(pending: &[(ChannelRef, WaiterId)], ch: &ChannelRef) -> Option<Attemp
 enum ChanStep {
     /// The call's value (also stored in the call window).
     Done(Val),
-    /// Registered on the channel: the task suspends and re-runs the
-    /// instruction when woken (`pending_wait` says why it waits).
-    Suspended,
+    /// Registered on the channel: the task suspends, waiting for this, and
+    /// re-runs the instruction when woken.
+    Suspended(WaitReason),
 }

@@ -105,6 +105,27 @@ fn parse_size(s: &str) -> Option<usize> {
     digits.trim().parse::<usize>().ok()?.checked_mul(mult)
 }
 
+/// What every task of one run shares: the compiled program, its limits and
+/// where its figures go. Made once per run, so that a machine holds one
+/// pointer for all three (a parked task's size is counted in words).
+pub struct VmRun {
+    pub vm: &'static VmProgram,
+    pub limits: VmLimits,
+    /// Where each task's figures go when it finishes (`--stats` only).
+    pub stats: Option<Arc<crate::vm::stats::VmStats>>,
+}
+
+impl VmRun {
+    /// Leaks the settings for the rest of the process, like the program.
+    pub fn new(
+        vm: &'static VmProgram,
+        limits: VmLimits,
+        stats: Option<Arc<crate::vm::stats::VmStats>>,
+    ) -> &'static VmRun {
+        Box::leak(Box::new(VmRun { vm, limits, stats }))
+    }
+}
+
 /// The scheduler side of a running task.
 pub(crate) struct TaskLink {
     pub task: scheduler::TaskRef,
@@ -120,7 +141,7 @@ pub(crate) struct Squad {
 }
 
 pub struct Machine {
-    pub(crate) vm: &'static VmProgram,
+    pub(crate) run: &'static VmRun,
     pub(crate) heap: Heap,
     pub(crate) regs: Vec<Val>,
     pub(crate) frames: Vec<Frame>,
@@ -128,24 +149,14 @@ pub struct Machine {
     /// Bumped by every write that can change what the globals hold, so a
     /// spawn can reuse the last exported snapshot.
     pub(crate) globals_version: u64,
-    pub(crate) snapshot: Option<(u64, Arc<tasks::Snapshot>)>,
     /// The parent's globals, read into this heap on first use (`tasks.rs`).
     pub(crate) inherited: Option<Arc<tasks::Snapshot>>,
-    /// Cells of inherited closures already imported, by the address of the
-    /// parent's cell, so closures sharing a cell still share it here.
-    pub(crate) inherited_cells: Option<Box<cell_map::CellMap<usize, ObjRef>>>,
-    /// Globals reset by an `import` in this task: never inherited.
-    pub(crate) disinherited: Vec<bool>,
     pub(crate) types: on_demand::OnDemand<VmTypes>,
     /// String constants and built-in modules materialised in this heap.
     pub(crate) interned: on_demand::OnDemand<on_demand::Interned>,
-    /// Handles held by natives in progress (GC rule 3).
-    pub(crate) native_roots: Vec<Val>,
-    /// Closures handed to natives as `Value`s, by the address of the `Value`
-    /// closure, so a callback or a returned closure maps back to its object.
-    pub(crate) exported: Vec<(usize, ObjRef)>,
+    /// Fields few tasks write (snapshot, natives' roots, blocking calls).
+    pub(crate) rare: on_demand::OnDemand<on_demand::Rare>,
     pub(crate) squads: Vec<Squad>,
-    pub(crate) limits: VmLimits,
     /// Frames allowed on the stack: `FORGE_MAX_DEPTH` calls, plus the
     /// program's top level for the main task (it is not a call).
     pub(crate) frame_limit: usize,
@@ -156,29 +167,19 @@ pub struct Machine {
     pub(crate) instructions: u64,
     /// How many times the task blocked (see `parked`).
     pub(crate) parks: u32,
-    /// Where this task's figures go when it finishes (shared by the run).
-    pub(crate) stats: Option<Arc<crate::vm::stats::VmStats>>,
     /// The span of the instruction being executed (for natives).
     pub(crate) span: Span,
-    /// Why the task is about to block (set just before `Unwind::Blocked`).
-    pub(crate) pending_wait: Option<scheduler::WaitReason>,
-    /// The deadline of the blocking call in progress, kept across its
-    /// restarts (see `native_cx.rs`).
-    pub(crate) pending_deadline: Option<std::time::Instant>,
-    /// Channel registrations left in place while suspended in a native.
-    pub(crate) pending_waiters: Vec<(crate::concurrency::ChannelRef, scheduler::channel::WaiterId)>,
-    /// The timer of the blocking call in progress, kept across its restarts
-    /// and disarmed when it ends (`end_blocking_call`).
-    pub(crate) pending_timer: Option<scheduler::TimerKey>,
-    /// The job on the blocking pool of the native call in progress, kept
-    /// across its restarts until its output is taken or the call ends.
-    pub(crate) pending_job: Option<scheduler::BlockingJob<crate::builtins::JobOutput>>,
+    /// Channel registrations left in place while suspended in a native or a
+    /// channel instruction. Inline for one: a task parked on `receive`
+    /// holds no separate allocation for it.
+    pub(crate) pending_waiters: smallvec::SmallVec<[(crate::concurrency::ChannelRef, scheduler::channel::WaiterId); 1]>,
 }
 
 impl Machine {
-    pub fn new(vm: &'static VmProgram, limits: VmLimits, stats: Option<Arc<crate::vm::stats::VmStats>>) -> Machine {
+    pub fn new(run: &'static VmRun) -> Machine {
+        let (vm, limits) = (run.vm, run.limits);
         Machine {
-            vm,
+            run,
             heap: Heap::new(limits.gc_stress, limits.max_heap),
             // The first frame's window starts past register 0 (the callee
             // slot): room for it without a reallocation (a 4 KB copy).
@@ -186,36 +187,26 @@ impl Machine {
             frames: Vec::with_capacity(4),
             globals: vec![None; vm.program.globals.len()],
             globals_version: 0,
-            snapshot: None,
             inherited: None,
-            inherited_cells: None,
-            disinherited: Vec::new(),
             types: Default::default(),
             interned: Default::default(),
-            native_roots: Vec::new(),
-            exported: Vec::new(),
+            rare: Default::default(),
             squads: Vec::new(),
-            limits,
             frame_limit: limits.max_depth,
             budget: limits.budget,
             link: None,
             callbacks: 0,
             instructions: 0,
             parks: 0,
-            stats,
             span: Span::default(),
-            pending_wait: None,
-            pending_deadline: None,
-            pending_waiters: Vec::new(),
-            pending_timer: None,
-            pending_job: None,
+            pending_waiters: smallvec::SmallVec::new(),
         }
     }
 
     /// Prepares the program's top level as the task's first frame.
     pub fn enter_main(&mut self) {
-        self.frame_limit = self.limits.max_depth + 1;
-        let proto = self.vm.main;
+        self.frame_limit = self.run.limits.max_depth + 1;
+        let proto = self.run.vm.main;
         self.regs.clear();
         self.regs.resize(proto.nregs as usize + 1, Val::Null);
         self.frames.push(Frame {
@@ -255,7 +246,7 @@ impl Machine {
     /// are wanted (`--stats`): otherwise every finishing task would write
     /// the same shared counters, a cache line the workers pass around.
     pub(crate) fn record_stats(&self) {
-        if let Some(stats) = &self.stats {
+        if let Some(stats) = &self.run.stats {
             stats.record(&self.heap.stats, self.instructions);
         }
     }

@@ -1,7 +1,7 @@
 //! The VM's side of the native-function interface. Waiting is stackless:
-//! `wait` records why and answers `Unwind::Blocked`; the native returns that
-//! error, the machine suspends the task with the call's `pc` saved, and the
-//! native runs again when the task is woken.
+//! `wait` answers `Unwind::Blocked` with why the task waits; the native
+//! returns that error, the machine suspends the task with the call's `pc`
+//! saved, and the native runs again when the task is woken.
 //!
 //! What a blocking call needs across those restarts is kept on the machine:
 //! its deadline, its timer and its job on the blocking pool until the call
@@ -29,8 +29,7 @@ impl NativeCx for Machine {
 
     fn wait(&mut self, reason: scheduler::WaitReason) -> Result<(), Ctrl> {
         self.check_cancelled()?;
-        self.pending_wait = Some(reason);
-        Err(Ctrl::new(Unwind::Blocked))
+        Err(Ctrl::new(Unwind::Blocked(reason)))
     }
 
     fn waker(&self) -> Waker {
@@ -45,7 +44,7 @@ impl NativeCx for Machine {
     }
 
     fn location(&self) -> Option<scheduler::Site> {
-        Some(self.vm.program.sources.site(self.span))
+        Some(self.run.vm.program.sources.site(self.span))
     }
 
     fn has_method(&self, value: &Value, name: &str) -> bool {
@@ -71,7 +70,7 @@ impl NativeCx for Machine {
     }
 
     fn program_args(&self) -> Vec<String> {
-        self.vm.program.args.clone()
+        self.run.vm.program.args.clone()
     }
 
     fn check_cancelled(&self) -> Result<(), Ctrl> {
@@ -104,11 +103,11 @@ impl NativeCx for Machine {
     }
 
     fn deadline(&mut self, d: Duration) -> Instant {
-        *self.pending_deadline.get_or_insert_with(|| Instant::now() + d)
+        *self.rare.pending_deadline.get_or_insert_with(|| Instant::now() + d)
     }
 
     fn call_timer(&mut self) -> &mut Option<scheduler::TimerKey> {
-        &mut self.pending_timer
+        &mut self.rare.pending_timer
     }
 
     fn offload(
@@ -120,7 +119,7 @@ impl NativeCx for Machine {
             // No way to suspend here: run the job on this thread.
             return Ok(submit()?());
         }
-        let job = match self.pending_job.take() {
+        let job = match self.rare.written().and_then(|r| r.pending_job.take()) {
             Some(job) => job,
             None => {
                 let job = submit()?;
@@ -132,7 +131,7 @@ impl NativeCx for Machine {
             Ok(None) => Err(Ctrl::runtime("internal error: the VM resumed a native in place")),
             Err(e) => {
                 // Suspended: the restarted native finds its job here.
-                self.pending_job = Some(job);
+                self.rare.pending_job = Some(job);
                 Err(e)
             }
         }
@@ -145,16 +144,17 @@ impl Machine {
     /// on the pool, its output unread).
     #[inline]
     pub(crate) fn end_blocking_call(&mut self) {
-        self.pending_deadline = None;
-        if self.pending_timer.is_some() || self.pending_job.is_some() {
+        if self.rare.written().is_some() {
             self.drop_blocking_state();
         }
     }
 
     #[inline(never)]
     fn drop_blocking_state(&mut self) {
-        self.pending_job = None;
-        if let Some(t) = self.pending_timer.take() {
+        let rare = &mut *self.rare;
+        rare.pending_deadline = None;
+        rare.pending_job = None;
+        if let Some(t) = rare.pending_timer.take() {
             self.runtime().cancel_timer(t);
         }
     }

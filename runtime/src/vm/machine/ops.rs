@@ -60,7 +60,7 @@ impl Machine {
     }
 
     pub(crate) fn undefined_global(&self, g: usize) -> Ctrl {
-        let name = self.vm.program.globals.get(g).map_or("?", |i| i.name.as_str());
+        let name = self.run.vm.program.globals.get(g).map_or("?", |i| i.name.as_str());
         msg::undefined(name)
     }
 
@@ -383,7 +383,7 @@ impl Machine {
             self.collect_garbage();
         }
         if self.budget == 0 {
-            self.budget = self.limits.budget;
+            self.budget = self.run.limits.budget;
             if let Some(link) = &self.link {
                 if link.task.is_cancelled() {
                     return Err(Ctrl::cancelled());

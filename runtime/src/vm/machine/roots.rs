@@ -9,8 +9,7 @@ impl Machine {
     /// Collects this task's heap (only at safepoints, GC rule 2).
     pub(crate) fn collect_garbage(&mut self) {
         let top = self.frames.last().map_or(0, |f| f.base + f.proto.nregs as usize + 1).min(self.regs.len());
-        let Machine { heap, regs, frames, globals, types, interned, native_roots, exported, inherited_cells, .. } =
-            self;
+        let Machine { heap, regs, frames, globals, types, interned, rare, .. } = self;
         let start = std::time::Instant::now();
         let (objs_before, objs_after, bytes_before, bytes_after) = collect(heap, |t| {
             t.values(&regs[..top]); // registers of every frame on the task's stack
@@ -19,10 +18,9 @@ impl Machine {
             interned.consts.values().for_each(|r| t.object(*r)); // constants materialised from chunks
             interned.builtins.values().for_each(|v| t.value(*v)); // built-in modules materialised
             types.values().for_each(|v| t.value(v)); // struct defaults and methods
-            native_roots.iter().for_each(|v| t.value(*v)); // values held by natives in progress
-            exported.iter().for_each(|(_, r)| t.object(*r)); // closures handed to natives
-            inherited_cells.iter().flat_map(|cells| cells.values()).for_each(|r| t.object(*r));
-            // cells of inherited closures
+            rare.native_roots.iter().for_each(|v| t.value(*v)); // values held by natives in progress
+            rare.exported.iter().for_each(|(_, r)| t.object(*r)); // closures handed to natives
+            rare.inherited_cells.values().for_each(|r| t.object(*r)); // cells of inherited closures
         });
         let pause = start.elapsed();
         let task = self.link.as_ref().map_or(0, |l| l.task.id().0);

@@ -17,11 +17,10 @@ use scheduler::{JoinCell, RunResult, Task, TaskRef, WaitKind, WaitReason};
 use super::cell_map::CellMap;
 use super::convert::PlainClosure;
 use super::types::{VmField, VmStruct};
-use super::{Exit, Machine, TaskLink, VmLimits};
+use super::{Exit, Machine, TaskLink, VmRun};
 use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
 use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
-use crate::vm::compiler::VmProgram;
 use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
 use crate::vm::value::{ObjRef, Val};
 
@@ -57,14 +56,14 @@ pub enum VmEntry {
 
 impl Machine {
     fn snapshot(&mut self) -> Result<Arc<Snapshot>, Ctrl> {
-        if let Some((version, s)) = &self.snapshot {
+        if let Some((version, s)) = &self.rare.snapshot {
             if *version == self.globals_version {
                 return Ok(s.clone());
             }
         }
         // Only the globals a task can touch are passed on (see
         // `compiler::task_globals`); the others are undefined in the child.
-        let passed = |slot: usize| self.vm.task_globals.get(slot).copied().unwrap_or(true);
+        let passed = |slot: usize| self.run.vm.task_globals.get(slot).copied().unwrap_or(true);
         // Export every value with one exporter so shared cells stay shared.
         let mut vals: Vec<Val> =
             self.globals.iter().enumerate().filter(|(slot, _)| passed(*slot)).filter_map(|(_, g)| *g).collect();
@@ -118,7 +117,7 @@ impl Machine {
         }
         let interfaces = self.types.interfaces.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let snap = Arc::new(Snapshot { globals, structs, methods, interfaces, _charge: charge });
-        self.snapshot = Some((self.globals_version, snap.clone()));
+        self.rare.snapshot = Some((self.globals_version, snap.clone()));
         Ok(snap)
     }
 
@@ -137,7 +136,7 @@ impl Machine {
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
         let charge = self.heap.charge(TASK_BYTES)?;
-        let mut body = VmTask::new(self.vm, self.limits, self.stats.clone(), entry, result.clone(), runtime.clone());
+        let mut body = VmTask::new(self.run, entry, result.clone(), runtime.clone());
         body.charge = Some(charge);
         let task = runtime.spawn(None, Box::new(body)).map_err(spawn_refused)?;
         Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
@@ -178,7 +177,7 @@ impl Machine {
     /// The parent's value of global `slot`, if this task inherited one and
     /// has not defined or read the global itself.
     fn inherited_value(&self, slot: usize) -> Option<Value> {
-        if self.disinherited.get(slot).copied().unwrap_or(false) {
+        if self.rare.disinherited.get(slot).copied().unwrap_or(false) {
             return None;
         }
         self.inherited.as_ref()?.globals.get(slot)?.clone()
@@ -186,7 +185,7 @@ impl Machine {
 
     /// Whether global `slot` is defined in the parent this task came from.
     pub(crate) fn is_inherited(&self, slot: usize) -> bool {
-        !self.disinherited.get(slot).copied().unwrap_or(false)
+        !self.rare.disinherited.get(slot).copied().unwrap_or(false)
             && self.inherited.as_ref().is_some_and(|s| s.globals.get(slot).is_some_and(Option::is_some))
     }
 
@@ -207,14 +206,14 @@ impl Machine {
     }
 
     fn take_inherited_cells(&mut self) -> CellMap<usize, ObjRef> {
-        self.inherited_cells.take().map_or_else(CellMap::default, |cells| *cells)
+        self.rare.written().map_or_else(CellMap::default, |r| std::mem::take(&mut r.inherited_cells))
     }
 
-    /// Keeps the cells imported so far (boxed, and only when there are any:
-    /// most tasks inherit no closure with cells).
+    /// Keeps the cells imported so far (only when there are any: most
+    /// tasks inherit no closure with cells).
     fn keep_inherited_cells(&mut self, cells: CellMap<usize, ObjRef>) {
         if !cells.is_empty() {
-            self.inherited_cells = Some(Box::new(cells));
+            self.rare.inherited_cells = cells;
         }
     }
 
@@ -222,16 +221,17 @@ impl Machine {
     /// defines it again, whatever the parent had.
     pub(crate) fn disinherit(&mut self, slot: usize) {
         if self.inherited.is_some() {
-            if self.disinherited.len() <= slot {
-                self.disinherited.resize(self.globals.len().max(slot + 1), false);
+            let len = self.globals.len().max(slot + 1);
+            let disinherited = &mut self.rare.disinherited;
+            if disinherited.len() <= slot {
+                disinherited.resize(len, false);
             }
-            self.disinherited[slot] = true;
+            disinherited[slot] = true;
         }
     }
 
     fn block(&mut self, kind: WaitKind) -> Ctrl {
-        self.pending_wait = Some(WaitReason { kind, at: Some(self.vm.program.sources.site(self.span)) });
-        Ctrl::new(Unwind::Blocked)
+        Ctrl::new(Unwind::Blocked(WaitReason { kind, at: Some(self.run.vm.program.sources.site(self.span)) }))
     }
 
     /// The value of task `id`'s outcome, or `task failed: …` if it failed.
@@ -311,9 +311,7 @@ impl Machine {
 
 /// A scheduler task running a `Machine`.
 pub struct VmTask {
-    vm: &'static VmProgram,
-    limits: VmLimits,
-    stats: Option<Arc<crate::vm::stats::VmStats>>,
+    run: &'static VmRun,
     machine: Option<Box<Machine>>,
     entry: Option<VmEntry>,
     result: JoinCell<TaskOutcome>,
@@ -338,35 +336,30 @@ enum Start {
     Running,
 }
 
-fn is_blocked(c: &Ctrl) -> bool {
-    matches!(*c.0, Unwind::Blocked)
+/// `Ok(why)` when `c` only asks the task to suspend; any other `c` back.
+pub(crate) fn suspension(c: Ctrl) -> Result<WaitReason, Ctrl> {
+    match *c.0 {
+        Unwind::Blocked(_) => match *c.0 {
+            Unwind::Blocked(why) => Ok(why),
+            _ => unreachable!("just matched"),
+        },
+        _ => Err(c),
+    }
 }
 
 impl VmTask {
     pub fn new(
-        vm: &'static VmProgram,
-        limits: VmLimits,
-        stats: Option<Arc<crate::vm::stats::VmStats>>,
+        run: &'static VmRun,
         entry: VmEntry,
         result: JoinCell<TaskOutcome>,
         runtime: scheduler::Runtime,
     ) -> VmTask {
-        VmTask {
-            vm,
-            limits,
-            stats,
-            machine: None,
-            entry: Some(entry),
-            result,
-            runtime,
-            charge: None,
-            native_call: None,
-        }
+        VmTask { run, machine: None, entry: Some(entry), result, runtime, charge: None, native_call: None }
     }
 
     /// Builds the machine on the first run and starts the entry.
     fn start(&mut self, me: &TaskRef) -> Start {
-        let mut m = Box::new(Machine::new(self.vm, self.limits, self.stats.clone()));
+        let mut m = Box::new(Machine::new(self.run));
         m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone(), waker: me.waker() });
         let mut argc = 0;
         let started = match self.entry.take() {
@@ -397,13 +390,19 @@ impl VmTask {
                 enter_call(&mut m, 0)
             })(),
         };
+        // Only a native called by `spawn f(x)` can suspend here: a frame
+        // pushed for a Forge function has not run yet.
+        let in_native = matches!(m.regs.first(), Some(Val::Native(_)));
         let start = match started {
             Ok(None) => Start::Running,
-            Err(e) if is_blocked(&e) && matches!(m.regs.first(), Some(Val::Native(_))) => {
-                self.native_call = Some(argc);
-                Start::Blocked(m.pending_wait.take().unwrap_or(WaitReason::new(WaitKind::Join)))
-            }
             Ok(Some(v)) => Start::Done(finish(&mut m, Ok(v))),
+            Err(e) if in_native => match suspension(e) {
+                Ok(why) => {
+                    self.native_call = Some(argc);
+                    Start::Blocked(why)
+                }
+                Err(e) => Start::Done(finish(&mut m, Err(e))),
+            },
             Err(e) => Start::Done(finish(&mut m, Err(e))),
         };
         if let Start::Done(_) = start {
@@ -459,10 +458,8 @@ impl Task for VmTask {
         let native_call = self.native_call;
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (native_call, m.regs.first()) {
             (Some(argc), Some(&Val::Native(n))) => match m.call_native(n, 1, argc) {
-                Err(c) if is_blocked(&c) => {
-                    Ok(Exit::Blocked(m.pending_wait.take().unwrap_or(WaitReason::new(WaitKind::Join))))
-                }
-                r => r.map(Exit::Returned),
+                Ok(v) => Ok(Exit::Returned(v)),
+                Err(c) => suspension(c).map(Exit::Blocked),
             },
             _ => m.run(0),
         }));

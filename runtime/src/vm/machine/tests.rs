@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Exit, Machine, VmLimits};
+use super::{Exit, Machine, VmLimits, VmRun};
 use crate::error::Unwind;
 use crate::syntax::span::SourceMap;
 use crate::value::display::display;
@@ -20,7 +20,7 @@ fn run(src: &str, limits: VmLimits) -> (Machine, Option<String>) {
     let program = crate::program::load_source("test.fg", src.to_string(), Vec::new(), Arc::new(SourceMap::new()))
         .unwrap_or_else(|f| panic!("{}", f.render()));
     let vm = compile_program(program).expect("compiles");
-    let mut m = Machine::new(vm, limits, Some(Arc::new(VmStats::default())));
+    let mut m = Machine::new(VmRun::new(vm, limits, Some(Arc::new(VmStats::default()))));
     m.enter_main();
     let err = loop {
         match m.run(0) {
@@ -38,7 +38,8 @@ fn run(src: &str, limits: VmLimits) -> (Machine, Option<String>) {
 
 /// The display form of global `name`.
 fn global(m: &mut Machine, name: &str) -> String {
-    let slot = m.vm.program.globals.iter().position(|g| g.name == name).unwrap_or_else(|| panic!("no global {name}"));
+    let slot =
+        m.run.vm.program.globals.iter().position(|g| g.name == name).unwrap_or_else(|| panic!("no global {name}"));
     let v = m.globals[slot].unwrap_or_else(|| panic!("{name} unset"));
     display(&m.export(v).expect("exports"))
 }
@@ -144,4 +145,20 @@ fn a_call_never_sees_the_registers_of_an_earlier_call() {
             assert_eq!(global(&mut m, "r"), "12");
         }
     }
+}
+
+#[test]
+fn natives_and_collections_leave_the_rare_fields_unwritten() {
+    // A native call truncates the natives' roots after it, and a
+    // collection reads them: neither may allocate the fields they find
+    // empty (a parked task would carry them).
+    let src = "let a = [3, 1, 2]\nlet n = len(a)\nlet s = str(n) + \"x\"\nlet b = a.map(fn(x) { return x * 2 })\n";
+    let (mut m, err) = run(src, limits(true, usize::MAX));
+    assert_eq!(err, None);
+    assert_eq!(global(&mut m, "b"), "[6, 2, 4]");
+    let (m2, err) = run("let a = [3, 1, 2]\nlet n = len(a)\nlet s = str(n) + \"x\"\n", limits(true, usize::MAX));
+    assert_eq!(err, None);
+    assert!(!m2.rare.is_allocated(), "natives without callbacks wrote a rare field");
+    // A callback hands a closure to a native: that is what the field is for.
+    assert!(m.rare.is_allocated());
 }
