@@ -19,9 +19,14 @@ pub type TaskOutcome = Result<Message, Arc<ForgeError>>;
 
 #[derive(Debug)]
 pub struct TaskHandle {
-    pub id: scheduler::TaskId,
     pub task: scheduler::TaskRef,
     pub result: scheduler::JoinCell<TaskOutcome>,
+}
+
+impl TaskHandle {
+    pub fn id(&self) -> scheduler::TaskId {
+        self.task.id()
+    }
 }
 
 /// The error of a `spawn` refused by the live-task limit (`FORGE_MAX_TASKS`),

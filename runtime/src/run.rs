@@ -173,7 +173,7 @@ pub fn run_with_stats(program: &'static Program, config: RunConfig) -> (i32, sch
                 }
             };
             let stats = config.stats.clone();
-            Box::new(VmTask::new(VmRun::new(vm, config.vm, stats), VmEntry::Main, result.clone(), runtime.clone()))
+            Box::new(VmTask::new(VmRun::new(vm, config.vm, stats), VmEntry::Main, result.clone()))
         }
     };
     let finished = runtime.run("main", task);

@@ -260,6 +260,10 @@ impl Runtime {
         Runtime { shared }
     }
 
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Runtime {
+        Runtime { shared }
+    }
+
     /// Runs `main` as task 1 on the calling thread (worker 0), with other
     /// tasks spread over the workers, until `main` finishes. Tasks still alive
     /// then are abandoned. `Err` when a deadlock was detected and the handler

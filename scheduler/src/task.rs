@@ -223,6 +223,12 @@ impl TaskCell {
         self.name.as_deref()
     }
 
+    /// The runtime this task belongs to, while it runs (so a task body
+    /// need not keep its own reference).
+    pub fn runtime(&self) -> Option<crate::Runtime> {
+        self.shared.upgrade().map(crate::Runtime::from_shared)
+    }
+
     /// A `std::task::Waker` that schedules this task.
     pub fn waker(self: &Arc<Self>) -> Waker {
         Waker::from(self.clone())

@@ -256,7 +256,7 @@ pub fn await_handle(cx: &mut dyn NativeCx, h: &crate::concurrency::TaskHandle) -
     let waker = cx.waker();
     loop {
         match h.result.poll(&waker) {
-            JoinPoll::Ready(o) => return outcome(cx, h.id, &o),
+            JoinPoll::Ready(o) => return outcome(cx, h.id(), &o),
             JoinPoll::Pending(_) => cx.wait(reason(cx, WaitKind::Join))?,
         }
     }
@@ -288,14 +288,14 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
     let mut registration = None;
     let r = loop {
         if let Some(o) = h.result.try_get() {
-            break outcome(cx, h.id, &o);
+            break outcome(cx, h.id(), &o);
         }
         if Instant::now() >= deadline {
             break Ok(Value::Null);
         }
         if registration.is_none() {
             match h.result.poll(&waker) {
-                JoinPoll::Ready(o) => break outcome(cx, h.id, &o),
+                JoinPoll::Ready(o) => break outcome(cx, h.id(), &o),
                 JoinPoll::Pending(id) => registration = Some(id),
             }
         }

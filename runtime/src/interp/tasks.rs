@@ -135,7 +135,7 @@ impl Interp<'_> {
             Ctrl::runtime(format!("cannot start a task ({} tasks live): {e}", runtime.live_tasks())).at(span)
         })?;
         let task = runtime.spawn(None, Box::new(body)).map_err(|limit| spawn_refused(limit).at(span))?;
-        Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
+        Ok(Arc::new(TaskHandle { task, result }))
     }
 
     fn wait_reason(&self, kind: WaitKind, span: Span) -> WaitReason {
@@ -159,7 +159,7 @@ impl Interp<'_> {
         let waker = self.host.task().waker();
         loop {
             match h.result.poll(&waker) {
-                JoinPoll::Ready(outcome) => return self.outcome_value(h.id, &outcome).map_err(|c| c.at(span)),
+                JoinPoll::Ready(outcome) => return self.outcome_value(h.id(), &outcome).map_err(|c| c.at(span)),
                 JoinPoll::Pending(_) => self.park(WaitKind::Join, span)?,
             }
         }
@@ -206,7 +206,7 @@ impl Interp<'_> {
                 match outcome {
                     Some(Err(e)) => {
                         members.iter().for_each(|m| m.task.cancel());
-                        return Err(Ctrl::from_error(ForgeError::task_failed(m.id, &e)).at(span));
+                        return Err(Ctrl::from_error(ForgeError::task_failed(m.id(), &e)).at(span));
                     }
                     Some(Ok(_)) => {}
                     None => pending = true,
@@ -223,7 +223,7 @@ impl Interp<'_> {
         let mut results = Vec::with_capacity(members.len());
         for m in &members {
             let outcome = m.result.try_get().expect("every member finished");
-            results.push(self.outcome_value(m.id, &outcome)?);
+            results.push(self.outcome_value(m.id(), &outcome)?);
         }
         Ok(Value::array(results))
     }

@@ -105,12 +105,12 @@ impl Machine {
         let f = self.frames.pop().expect("a frame returns");
         if let FrameKind::Import(def) = f.kind {
             for (src, dst) in def.bindings {
-                let v = match self.globals[*src as usize] {
+                let v = match self.global(*src as usize) {
                     Some(v) => Some(v),
                     // A failed import of an inherited value leaves it undefined.
                     None => self.inherited_global(*src as usize).ok().flatten(),
                 };
-                self.globals[*dst as usize] = v;
+                self.set_global(*dst as usize, v);
             }
             self.globals_version += 1;
         }
@@ -328,6 +328,7 @@ impl Machine {
     /// After an error: finds the innermost handler in the frames of this run
     /// (from the top down to `stop`), or pops them all and returns the error.
     /// `Ok(Some(exit))` when the "error" is a request to block.
+    #[inline(never)]
     pub(crate) fn unwind(&mut self, c: Ctrl, stop: usize) -> Result<Option<Exit>, Ctrl> {
         let mut c = c;
         match &mut *c.0 {

@@ -205,7 +205,7 @@ impl Machine {
                     Op::LoadK => w[ins.a()] = cheap!(self.constant(proto, ins.bx())),
                     Op::LoadBuiltin => w[ins.a()] = cheap!(self.builtin(ins.bx() as u32)),
                     Op::GetGlobal => {
-                        w[ins.a()] = match self.globals[ins.bx()] {
+                        w[ins.a()] = match self.global(ins.bx()) {
                             Some(v) => v,
                             None => match cheap!(self.inherited_global(ins.bx())) {
                                 Some(v) => v,
@@ -214,14 +214,14 @@ impl Machine {
                         }
                     }
                     Op::SetGlobal => {
-                        if self.globals[ins.bx()].is_none() && !self.is_inherited(ins.bx()) {
+                        if self.global(ins.bx()).is_none() && !self.is_inherited(ins.bx()) {
                             throw!(self.undefined_global(ins.bx()));
                         }
-                        self.globals[ins.bx()] = Some(w[ins.a()]);
+                        self.set_global(ins.bx(), Some(w[ins.a()]));
                         self.globals_version += 1;
                     }
                     Op::DefGlobal => {
-                        self.globals[ins.bx()] = Some(w[ins.a()]);
+                        self.set_global(ins.bx(), Some(w[ins.a()]));
                         self.globals_version += 1;
                     }
                     Op::GetUpval => w[ins.a()] = self.upval(fi, ins.b()),

@@ -145,6 +145,8 @@ pub struct Machine {
     pub(crate) heap: Heap,
     pub(crate) regs: Vec<Val>,
     pub(crate) frames: Vec<Frame>,
+    /// By slot; grown on the first write past its end, so a spawned task
+    /// that never sets a global holds no table (read with `global`).
     pub(crate) globals: Vec<Option<Val>>,
     /// Bumped by every write that can change what the globals hold, so a
     /// spawn can reuse the last exported snapshot.
@@ -173,11 +175,16 @@ pub struct Machine {
     /// channel instruction. Inline for one: a task parked on `receive`
     /// holds no separate allocation for it.
     pub(crate) pending_waiters: smallvec::SmallVec<[(crate::concurrency::ChannelRef, scheduler::channel::WaiterId); 1]>,
+    /// `spawn f(x)` with a native `f` that waited: the native is in
+    /// register 0 and this many arguments after it, and the next run calls
+    /// it again (a native restarts after a wait; there is no instruction to
+    /// re-run here).
+    pub(crate) native_call: Option<u32>,
 }
 
 impl Machine {
     pub fn new(run: &'static VmRun) -> Machine {
-        let (vm, limits) = (run.vm, run.limits);
+        let limits = run.limits;
         Machine {
             run,
             heap: Heap::new(limits.gc_stress, limits.max_heap),
@@ -185,7 +192,7 @@ impl Machine {
             // slot): room for it without a reallocation (a 4 KB copy).
             regs: Vec::with_capacity(dispatch::WINDOW + 16),
             frames: Vec::with_capacity(4),
-            globals: vec![None; vm.program.globals.len()],
+            globals: Vec::new(),
             globals_version: 0,
             inherited: None,
             types: Default::default(),
@@ -200,6 +207,7 @@ impl Machine {
             parks: 0,
             span: Span::default(),
             pending_waiters: smallvec::SmallVec::new(),
+            native_call: None,
         }
     }
 
@@ -207,6 +215,8 @@ impl Machine {
     pub fn enter_main(&mut self) {
         self.frame_limit = self.run.limits.max_depth + 1;
         let proto = self.run.vm.main;
+        // The top level defines the globals: the whole table at once.
+        self.globals.resize(self.run.vm.program.globals.len(), None);
         self.regs.clear();
         self.regs.resize(proto.nregs as usize + 1, Val::Null);
         self.frames.push(Frame {
@@ -229,6 +239,29 @@ impl Machine {
         self.parks = self.parks.wrapping_add(1);
         if self.parks.is_power_of_two() {
             self.compact();
+        }
+    }
+
+    /// Global `slot` as this task set (or read) it; `None` when unset here,
+    /// which may still mean inherited from the parent (`inherited_global`).
+    #[inline]
+    pub(crate) fn global(&self, slot: usize) -> Option<Val> {
+        self.globals.get(slot).copied().flatten()
+    }
+
+    #[inline]
+    pub(crate) fn set_global(&mut self, slot: usize, v: Option<Val>) {
+        match self.globals.get_mut(slot) {
+            Some(g) => *g = v,
+            None => self.grow_globals(slot, v),
+        }
+    }
+
+    #[cold]
+    fn grow_globals(&mut self, slot: usize, v: Option<Val>) {
+        if v.is_some() {
+            self.globals.resize(slot + 1, None);
+            self.globals[slot] = v;
         }
     }
 

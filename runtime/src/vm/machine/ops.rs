@@ -715,7 +715,7 @@ impl Machine {
             Op::Import => {
                 let def = &proto.imports[ins.bx()];
                 for (_, slot) in &def.module.globals {
-                    self.globals[*slot as usize] = None;
+                    self.set_global(*slot as usize, None);
                     self.disinherit(*slot as usize);
                 }
                 let top = base + proto.nregs as usize + 1;

@@ -44,7 +44,7 @@ pub enum VmEntry {
     Main,
     Call {
         f: Value,
-        args: Vec<Value>,
+        args: Box<[Value]>,
         snapshot: Arc<Snapshot>,
     },
     /// A `spawn` block (a closure over plain values, no arguments).
@@ -64,13 +64,13 @@ impl Machine {
         // Only the globals a task can touch are passed on (see
         // `compiler::task_globals`); the others are undefined in the child.
         let passed = |slot: usize| self.run.vm.task_globals.get(slot).copied().unwrap_or(true);
+        let n = self.run.vm.program.globals.len();
         // Export every value with one exporter so shared cells stay shared.
-        let mut vals: Vec<Val> =
-            self.globals.iter().enumerate().filter(|(slot, _)| passed(*slot)).filter_map(|(_, g)| *g).collect();
+        let mut vals: Vec<Val> = (0..n).filter(|slot| passed(*slot)).filter_map(|slot| self.global(slot)).collect();
         let n_globals = vals.len();
         // Globals this task inherited and never read are passed on as they came.
-        let inherited: Vec<Option<Value>> = (0..self.globals.len())
-            .map(|slot| match self.globals[slot] {
+        let inherited: Vec<Option<Value>> = (0..n)
+            .map(|slot| match self.global(slot) {
                 None if passed(slot) => self.inherited_value(slot),
                 _ => None,
             })
@@ -84,12 +84,9 @@ impl Machine {
         let exported = self.export_messages(&vals)?;
         let charge = self.heap.charge(exported.bytes)?;
         let mut it = exported.values.into_iter();
-        let globals = self
-            .globals
-            .iter()
+        let globals = (0..n)
             .zip(inherited)
-            .enumerate()
-            .map(|(slot, (g, inherited))| match g {
+            .map(|(slot, inherited)| match self.global(slot) {
                 Some(_) if passed(slot) => Some(it.next().unwrap_or_default()),
                 Some(_) => None,
                 None => inherited,
@@ -129,17 +126,17 @@ impl Machine {
             Some(block) => VmEntry::Block { block, snapshot },
             None => {
                 let (f, vals) = self.export_call(f, args)?;
-                VmEntry::Call { f, args: vals, snapshot }
+                VmEntry::Call { f, args: vals.into_boxed_slice(), snapshot }
             }
         };
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.runtime.clone();
         let charge = self.heap.charge(TASK_BYTES)?;
-        let mut body = VmTask::new(self.run, entry, result.clone(), runtime.clone());
+        let mut body = VmTask::new(self.run, entry, result.clone());
         body.charge = Some(charge);
         let task = runtime.spawn(None, Box::new(body)).map_err(spawn_refused)?;
-        Ok(Arc::new(TaskHandle { id: task.id(), task, result }))
+        Ok(Arc::new(TaskHandle { task, result }))
     }
 
     /// Takes over a parent's snapshot. Types are imported now; globals only
@@ -194,14 +191,14 @@ impl Machine {
     pub(crate) fn inherited_global(&mut self, slot: usize) -> Result<Option<Val>, Ctrl> {
         let Some(value) = self.inherited_value(slot) else { return Ok(None) };
         if let Some(v) = self.import_simple(&value)? {
-            self.globals[slot] = Some(v);
+            self.set_global(slot, Some(v));
             return Ok(Some(v));
         }
         let mut cells = self.take_inherited_cells();
         let v = self.import_container(&value, &mut cells);
         self.keep_inherited_cells(cells);
         let v = v?;
-        self.globals[slot] = Some(v);
+        self.set_global(slot, Some(v));
         Ok(Some(v))
     }
 
@@ -221,7 +218,7 @@ impl Machine {
     /// defines it again, whatever the parent had.
     pub(crate) fn disinherit(&mut self, slot: usize) {
         if self.inherited.is_some() {
-            let len = self.globals.len().max(slot + 1);
+            let len = self.run.vm.program.globals.len().max(slot + 1);
             let disinherited = &mut self.rare.disinherited;
             if disinherited.len() <= slot {
                 disinherited.resize(len, false);
@@ -253,7 +250,7 @@ impl Machine {
         };
         let waker = self.link.as_ref().map(|l| l.task.waker()).ok_or_else(|| Ctrl::runtime("await outside a task"))?;
         match h.result.poll(&waker) {
-            JoinPoll::Ready(o) => self.outcome(h.id, &o),
+            JoinPoll::Ready(o) => self.outcome(h.id(), &o),
             JoinPoll::Pending(_) => {
                 if let Some(l) = &self.link {
                     if l.task.is_cancelled() {
@@ -279,7 +276,7 @@ impl Machine {
                 Some(Err(e)) => {
                     members.iter().for_each(|m| m.task.cancel());
                     self.squads.pop();
-                    return Err(Ctrl::from_error(ForgeError::task_failed(m.id, &e)));
+                    return Err(Ctrl::from_error(ForgeError::task_failed(m.id(), &e)));
                 }
                 Some(Ok(_)) => {}
                 None => {
@@ -303,7 +300,7 @@ impl Machine {
         let mut items = Vec::with_capacity(members.len());
         for m in &members {
             let o = m.result.try_get().expect("every member finished");
-            items.push(self.outcome(m.id, &o)?);
+            items.push(self.outcome(m.id(), &o)?);
         }
         Ok(Val::Obj(self.heap.alloc(HeapObj::Array(ArrayObj { items, shared: false }))?))
     }
@@ -312,18 +309,19 @@ impl Machine {
 /// A scheduler task running a `Machine`.
 pub struct VmTask {
     run: &'static VmRun,
-    machine: Option<Box<Machine>>,
-    entry: Option<VmEntry>,
+    stage: Stage,
     result: JoinCell<TaskOutcome>,
-    runtime: scheduler::Runtime,
     /// This task's charge against its spawner's heap limit, given back
     /// when it finishes (`gc/heap.rs`).
     charge: Option<HeapCharge>,
-    /// `spawn f(x)` with a native `f` that waited: the native is in
-    /// register 0 and its `argc` arguments after it, and the next run calls
-    /// it again (a native restarts after a wait; there is no instruction to
-    /// re-run here).
-    native_call: Option<usize>,
+}
+
+/// Where a task is in its life. A task spawned but not yet run holds
+/// only what it will run: its machine is built on the first run.
+enum Stage {
+    Waiting(VmEntry),
+    Running(Box<Machine>),
+    Finished,
 }
 
 /// How the first run of a task went.
@@ -348,26 +346,24 @@ pub(crate) fn suspension(c: Ctrl) -> Result<WaitReason, Ctrl> {
 }
 
 impl VmTask {
-    pub fn new(
-        run: &'static VmRun,
-        entry: VmEntry,
-        result: JoinCell<TaskOutcome>,
-        runtime: scheduler::Runtime,
-    ) -> VmTask {
-        VmTask { run, machine: None, entry: Some(entry), result, runtime, charge: None, native_call: None }
+    pub fn new(run: &'static VmRun, entry: VmEntry, result: JoinCell<TaskOutcome>) -> VmTask {
+        VmTask { run, stage: Stage::Waiting(entry), result, charge: None }
     }
 
     /// Builds the machine on the first run and starts the entry.
-    fn start(&mut self, me: &TaskRef) -> Start {
+    fn start(&mut self, me: &TaskRef, entry: VmEntry) -> Start {
         let mut m = Box::new(Machine::new(self.run));
-        m.link = Some(TaskLink { task: me.clone(), runtime: self.runtime.clone(), waker: me.waker() });
+        let Some(runtime) = me.runtime() else {
+            return Start::Done(Err(Arc::new(ForgeError::internal("a task ran after its runtime ended"))));
+        };
+        m.link = Some(TaskLink { task: me.clone(), runtime, waker: me.waker() });
         let mut argc = 0;
-        let started = match self.entry.take() {
-            Some(VmEntry::Main) | None => {
+        let started = match entry {
+            VmEntry::Main => {
                 m.enter_main();
                 Ok(None)
             }
-            Some(VmEntry::Call { f, args, snapshot }) => (|| {
+            VmEntry::Call { f, args, snapshot } => (|| {
                 m.inherit(snapshot)?;
                 // Callee and arguments go straight into the call window
                 // (allocation only, no safepoint: nothing to root meanwhile).
@@ -382,7 +378,7 @@ impl VmTask {
                 argc = args.len();
                 enter_call(&mut m, argc)
             })(),
-            Some(VmEntry::Block { block, snapshot }) => (|| {
+            VmEntry::Block { block, snapshot } => (|| {
                 m.inherit(snapshot)?;
                 let callee = m.import_spawn_block(&block)?;
                 m.regs.clear();
@@ -398,7 +394,7 @@ impl VmTask {
             Ok(Some(v)) => Start::Done(finish(&mut m, Ok(v))),
             Err(e) if in_native => match suspension(e) {
                 Ok(why) => {
-                    self.native_call = Some(argc);
+                    m.native_call = Some(argc as u32);
                     Start::Blocked(why)
                 }
                 Err(e) => Start::Done(finish(&mut m, Err(e))),
@@ -408,7 +404,7 @@ impl VmTask {
         if let Start::Done(_) = start {
             m.record_stats();
         }
-        self.machine = Some(m);
+        self.stage = Stage::Running(m);
         start
     }
 }
@@ -443,8 +439,11 @@ fn to_error(c: Ctrl) -> ForgeError {
 
 impl Task for VmTask {
     fn run(&mut self, me: &TaskRef) -> RunResult {
-        if self.machine.is_none() {
-            match self.start(me) {
+        if let Stage::Waiting(_) = self.stage {
+            let Stage::Waiting(entry) = std::mem::replace(&mut self.stage, Stage::Finished) else {
+                unreachable!("just matched")
+            };
+            match self.start(me, entry) {
                 Start::Done(outcome) => {
                     self.charge = None;
                     self.result.complete(outcome);
@@ -454,10 +453,10 @@ impl Task for VmTask {
                 Start::Running => {}
             }
         }
-        let Some(m) = self.machine.as_mut() else { return RunResult::Finished };
-        let native_call = self.native_call;
+        let Stage::Running(m) = &mut self.stage else { return RunResult::Finished };
+        let native_call = m.native_call;
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (native_call, m.regs.first()) {
-            (Some(argc), Some(&Val::Native(n))) => match m.call_native(n, 1, argc) {
+            (Some(argc), Some(&Val::Native(n))) => match m.call_native(n, 1, argc as usize) {
                 Ok(v) => Ok(Exit::Returned(v)),
                 Err(c) => suspension(c).map(Exit::Blocked),
             },
@@ -479,7 +478,18 @@ impl Task for VmTask {
         // Give the spawner its room back before waking its `await`.
         self.charge = None;
         self.result.complete(outcome);
-        self.machine = None;
+        self.stage = Stage::Finished;
         RunResult::Finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_task_body_and_its_machine_fit_their_allocator_size_classes() {
+        // A parked task holds both: mimalloc rounds a body of 81..96 bytes
+        // up to 96, and a machine of 385..448 up to 448.
+        assert!(std::mem::size_of::<super::VmTask>() <= 80, "{}", std::mem::size_of::<super::VmTask>());
+        assert!(std::mem::size_of::<super::Machine>() <= 384, "{}", std::mem::size_of::<super::Machine>());
     }
 }

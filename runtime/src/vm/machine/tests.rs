@@ -40,7 +40,7 @@ fn run(src: &str, limits: VmLimits) -> (Machine, Option<String>) {
 fn global(m: &mut Machine, name: &str) -> String {
     let slot =
         m.run.vm.program.globals.iter().position(|g| g.name == name).unwrap_or_else(|| panic!("no global {name}"));
-    let v = m.globals[slot].unwrap_or_else(|| panic!("{name} unset"));
+    let v = m.global(slot).unwrap_or_else(|| panic!("{name} unset"));
     display(&m.export(v).expect("exports"))
 }
 
