@@ -90,8 +90,9 @@ pub trait NativeCx {
     fn wait(&mut self, reason: scheduler::WaitReason) -> Result<(), Ctrl>;
     /// The current task's waker.
     fn waker(&self) -> Waker;
-    /// The scheduler (timers, spawning).
-    fn runtime(&self) -> &scheduler::Runtime;
+    /// The scheduler (timers, blocking jobs). Owned: a VM task keeps no
+    /// reference of its own, it reaches the runtime through its task.
+    fn runtime(&self) -> scheduler::Runtime;
     /// `file:line:col` of the call being run, for wait reasons.
     fn location(&self) -> Option<scheduler::Site>;
     /// Whether `value` answers method `name` (for `satisfies`).

@@ -35,8 +35,8 @@ impl NativeCx for TestCx {
     fn waker(&self) -> Waker {
         Waker::noop().clone()
     }
-    fn runtime(&self) -> &scheduler::Runtime {
-        &self.runtime
+    fn runtime(&self) -> scheduler::Runtime {
+        self.runtime.clone()
     }
     fn location(&self) -> Option<scheduler::Site> {
         None

@@ -44,8 +44,8 @@ impl NativeCx for Interp<'_> {
         self.host.task().waker()
     }
 
-    fn runtime(&self) -> &scheduler::Runtime {
-        self.host.runtime()
+    fn runtime(&self) -> scheduler::Runtime {
+        self.host.runtime().clone()
     }
 
     fn location(&self) -> Option<scheduler::Site> {

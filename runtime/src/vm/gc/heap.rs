@@ -94,6 +94,25 @@ impl HeapObj {
     }
 }
 
+/// Collections of one heap and their pauses. Kept by the heap's owner, not
+/// the heap: most tasks never collect, and a parked task carries only
+/// what it uses (`Machine::rare`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GcTotals {
+    pub collections: u64,
+    pub total_pause_ns: u64,
+    pub max_pause_ns: u64,
+}
+
+impl GcTotals {
+    pub fn record(&mut self, pause: std::time::Duration) {
+        let ns = pause.as_nanos().min(u64::MAX as u128) as u64;
+        self.collections += 1;
+        self.total_pause_ns = self.total_pause_ns.saturating_add(ns);
+        self.max_pause_ns = self.max_pause_ns.max(ns);
+    }
+}
+
 /// Counters for `--stats` and the `forge::gc` events.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HeapStats {
@@ -143,8 +162,6 @@ pub struct Heap {
     /// bytes left by the last collection: every allocation adds at least one
     /// slot's size, so any allocation since then makes a collection due.
     threshold: usize,
-    /// Collect at every safepoint (`FORGE_GC_STRESS=1`).
-    pub stress: bool,
     /// `FORGE_MAX_HEAP`: allocation beyond it raises `out of memory`.
     pub max_bytes: usize,
     /// Bytes charged for what the task keeps alive outside the heap
@@ -153,7 +170,9 @@ pub struct Heap {
     children: usize,
     /// Charges given back, not yet taken off `children`.
     released: Option<Arc<AtomicUsize>>,
-    pub stats: HeapStats,
+    /// Allocations made, and the most bytes held at once.
+    pub(crate) allocations: u64,
+    pub(crate) peak_bytes: usize,
 }
 
 impl Default for Heap {
@@ -170,13 +189,13 @@ impl Heap {
             free: Vec::new(),
             bytes: 0,
             threshold: if stress { 0 } else { MIN_THRESHOLD.min(max_bytes / 2) },
-            stress,
             max_bytes,
             children: 0,
             // Made by the first charge: a task under no heap limit, or
             // that spawns nothing, never needs it.
             released: None,
-            stats: HeapStats::default(),
+            allocations: 0,
+            peak_bytes: 0,
         }
     }
 
@@ -227,9 +246,9 @@ impl Heap {
             return Err(self.out_of_memory());
         }
         self.bytes += size;
-        self.stats.allocations += 1;
-        if self.bytes > self.stats.peak_bytes {
-            self.stats.peak_bytes = self.bytes;
+        self.allocations += 1;
+        if self.bytes > self.peak_bytes {
+            self.peak_bytes = self.bytes;
         }
         Ok(match self.free.pop() {
             Some(i) => {
@@ -248,8 +267,8 @@ impl Heap {
     #[inline]
     pub fn grew(&mut self, bytes: usize) {
         self.bytes += bytes;
-        if self.bytes > self.stats.peak_bytes {
-            self.stats.peak_bytes = self.bytes;
+        if self.bytes > self.peak_bytes {
+            self.peak_bytes = self.bytes;
         }
     }
 
@@ -284,8 +303,10 @@ impl Heap {
     }
 
     /// Frees every object not marked in `marks`, one bit per slot (the
-    /// sweep phase).
-    pub(crate) fn sweep(&mut self, marks: &[u64]) {
+    /// sweep phase), and sets the next collection's threshold: in stress
+    /// mode (`FORGE_GC_STRESS=1`) the bytes left, so that any allocation
+    /// makes a collection due.
+    pub(crate) fn sweep(&mut self, marks: &[u64], stress: bool) {
         let mut freed_bytes = 0;
         for (w, word) in marks.iter().enumerate() {
             let mut unmarked = !word;
@@ -301,7 +322,7 @@ impl Heap {
             }
         }
         self.bytes = self.bytes.saturating_sub(freed_bytes);
-        if self.stress {
+        if stress {
             self.threshold = self.bytes;
             return;
         }

@@ -24,4 +24,4 @@ pub mod heap;
 
 pub mod trace;
 
-pub use heap::{Heap, HeapObj, HeapStats};
+pub use heap::{GcTotals, Heap, HeapObj, HeapStats};

@@ -84,19 +84,14 @@ impl<'h> Tracer<'h> {
 }
 
 /// Runs one collection: `roots` marks the roots (see `roots.rs`), then the
-/// heap is swept. Returns (objects before, objects after, bytes before, bytes after).
-pub fn collect(heap: &mut Heap, roots: impl FnOnce(&mut Tracer<'_>)) -> (usize, usize, usize, usize) {
-    let start = std::time::Instant::now();
+/// heap is swept (`stress`: see `Heap::sweep`). Returns (objects before,
+/// objects after, bytes before, bytes after); the caller times it.
+pub fn collect(heap: &mut Heap, stress: bool, roots: impl FnOnce(&mut Tracer<'_>)) -> (usize, usize, usize, usize) {
     let (objs_before, bytes_before) = (heap.live_objects(), heap.bytes);
     let mut tracer = Tracer::new(heap);
     roots(&mut tracer);
     let marks = tracer.finish();
-    heap.sweep(&marks);
-    let pause = start.elapsed();
-    heap.stats.collections += 1;
-    let ns = pause.as_nanos().min(u64::MAX as u128) as u64;
-    heap.stats.total_pause_ns = heap.stats.total_pause_ns.saturating_add(ns);
-    heap.stats.max_pause_ns = heap.stats.max_pause_ns.max(ns);
+    heap.sweep(&marks, stress);
     (objs_before, heap.live_objects(), bytes_before, heap.bytes)
 }
 
@@ -111,7 +106,7 @@ mod tests {
         let a = heap.alloc(HeapObj::Str("kept".into())).unwrap();
         let arr = heap.alloc(HeapObj::Array(ArrayObj { items: vec![Val::Obj(a)], shared: false })).unwrap();
         let garbage = heap.alloc(HeapObj::Str("garbage".into())).unwrap();
-        collect(&mut heap, |t| t.value(Val::Obj(arr)));
+        collect(&mut heap, false, |t| t.value(Val::Obj(arr)));
         assert!(matches!(heap.get(garbage), HeapObj::Free));
         assert!(matches!(heap.get(a), HeapObj::Str(_)));
         let again = heap.alloc(HeapObj::Str("new".into())).unwrap();
@@ -131,7 +126,7 @@ mod tests {
         let cell = heap.alloc(HeapObj::Cell(Val::Null)).unwrap();
         let arr = heap.alloc(HeapObj::Array(ArrayObj { items: vec![Val::Obj(cell)], shared: false })).unwrap();
         *heap.get_mut(cell) = HeapObj::Cell(Val::Obj(arr));
-        let (before, after, _, _) = collect(&mut heap, |t| t.value(v));
+        let (before, after, _, _) = collect(&mut heap, false, |t| t.value(v));
         assert_eq!(before, 200_002);
         assert_eq!(after, 200_000);
         heap.verify().unwrap();

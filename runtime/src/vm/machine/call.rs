@@ -114,7 +114,7 @@ impl Machine {
             }
             self.globals_version += 1;
         }
-        self.squads.retain(|s| s.frame < self.frames.len());
+        self.end_squads_from(self.frames.len());
         if self.frames.len() == stop {
             return Some(v);
         }
@@ -352,7 +352,7 @@ impl Machine {
                 if let Some(h) = f.proto.handler_at(pc).copied() {
                     let base = f.base;
                     self.frames[fi].pc = h.target as usize;
-                    self.squads.retain(|s| s.frame <= fi);
+                    self.end_squads_from(fi + 1);
                     if let Some(r) = h.error_reg {
                         let Unwind::Error(e) = &*c.0 else { unreachable!("catchable") };
                         let obj = self.error_object(e)?;
@@ -369,7 +369,7 @@ impl Machine {
                 }
             }
         }
-        self.squads.retain(|s| s.frame < self.frames.len());
+        self.end_squads_from(self.frames.len());
         Err(c)
     }
 }

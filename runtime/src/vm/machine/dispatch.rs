@@ -521,7 +521,7 @@ impl Machine {
                         // Back to a caller in this run, without leaving the loop.
                         // (One length check for both frames; the caller's window
                         // exists: the registers only grow while the loop runs.)
-                        if fi > stop && (self.squads.is_empty() || self.squads.iter().all(|s| s.frame < fi)) {
+                        if fi > stop && self.no_squad_from(fi) {
                             if let [.., caller, done] = &self.frames[..] {
                                 if let FrameKind::Call = done.kind {
                                     let ret = done.ret;

@@ -128,8 +128,9 @@ impl VmRun {
 
 /// The scheduler side of a running task.
 pub(crate) struct TaskLink {
+    /// Also the way to the runtime (`TaskCell::runtime`), for the rare
+    /// calls that need it (spawns, timers, blocking jobs).
     pub task: scheduler::TaskRef,
-    pub runtime: scheduler::Runtime,
     /// `task`'s waker, made once: every channel registration clones it.
     pub waker: std::task::Waker,
 }
@@ -156,9 +157,9 @@ pub struct Machine {
     pub(crate) types: on_demand::OnDemand<VmTypes>,
     /// String constants and built-in modules materialised in this heap.
     pub(crate) interned: on_demand::OnDemand<on_demand::Interned>,
-    /// Fields few tasks write (snapshot, natives' roots, blocking calls).
+    /// Fields few tasks write (squads, snapshot, natives' roots, blocking
+    /// calls, collection totals).
     pub(crate) rare: on_demand::OnDemand<on_demand::Rare>,
-    pub(crate) squads: Vec<Squad>,
     /// Frames allowed on the stack: `FORGE_MAX_DEPTH` calls, plus the
     /// program's top level for the main task (it is not a call).
     pub(crate) frame_limit: usize,
@@ -198,7 +199,6 @@ impl Machine {
             types: Default::default(),
             interned: Default::default(),
             rare: Default::default(),
-            squads: Vec::new(),
             frame_limit: limits.max_depth,
             budget: limits.budget,
             link: None,
@@ -265,6 +265,22 @@ impl Machine {
         }
     }
 
+    /// Ends the squads started by frames at `depth` and above (they
+    /// returned or unwound).
+    #[inline]
+    pub(crate) fn end_squads_from(&mut self, depth: usize) {
+        if let Some(rare) = self.rare.written() {
+            rare.squads.retain(|s| s.frame < depth);
+        }
+    }
+
+    /// Whether no squad was started by frame `fi` or above: its return
+    /// then needs no squad bookkeeping.
+    #[inline(always)]
+    pub(crate) fn no_squad_from(&self, fi: usize) -> bool {
+        self.rare.get().is_none_or(|r| r.squads.iter().all(|s| s.frame < fi))
+    }
+
     /// Gives back memory a parked task does not need: the register window
     /// beyond the running frame (the dispatch loop grows it again on resume).
     pub(crate) fn compact(&mut self) {
@@ -280,12 +296,19 @@ impl Machine {
     /// the same shared counters, a cache line the workers pass around.
     pub(crate) fn record_stats(&self) {
         if let Some(stats) = &self.run.stats {
-            stats.record(&self.heap.stats, self.instructions);
+            stats.record(&self.heap_stats(), self.instructions);
         }
     }
 
     pub fn heap_stats(&self) -> crate::vm::gc::HeapStats {
-        self.heap.stats
+        let gc = self.rare.gc;
+        crate::vm::gc::HeapStats {
+            collections: gc.collections,
+            total_pause_ns: gc.total_pause_ns,
+            max_pause_ns: gc.max_pause_ns,
+            peak_bytes: self.heap.peak_bytes,
+            allocations: self.heap.allocations,
+        }
     }
 
     pub fn instructions(&self) -> u64 {

@@ -39,8 +39,8 @@ impl NativeCx for Machine {
         }
     }
 
-    fn runtime(&self) -> &scheduler::Runtime {
-        &self.link.as_ref().expect("natives run inside a task").runtime
+    fn runtime(&self) -> scheduler::Runtime {
+        self.link.as_ref().and_then(|l| l.task.runtime()).expect("natives run inside a task")
     }
 
     fn location(&self) -> Option<scheduler::Site> {

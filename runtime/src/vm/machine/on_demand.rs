@@ -13,7 +13,9 @@ use rustc_hash::FxHashMap;
 use super::cell_map::CellMap;
 use super::tasks::Snapshot;
 use super::types::VmTypes;
+use super::Squad;
 use crate::builtins::JobOutput;
+use crate::vm::gc::GcTotals;
 use crate::vm::value::{ObjRef, Val};
 
 /// A value with a shared, immutable empty instance for reads.
@@ -48,6 +50,13 @@ impl<T> OnDemand<T> {
         self.0.as_deref_mut()
     }
 
+    /// The value, if it was ever written: one load and a null check, for
+    /// hot paths that must not reach the shared empty value.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.0.as_deref()
+    }
+
     /// Whether the field was ever written.
     #[cfg(test)]
     pub(crate) fn is_allocated(&self) -> bool {
@@ -60,6 +69,10 @@ impl<T> OnDemand<T> {
 /// reads it first (`OnDemand::written`), so clearing never allocates.
 #[derive(Default)]
 pub(crate) struct Rare {
+    /// The squads being run, innermost last.
+    pub squads: Vec<Squad>,
+    /// Collections of this task's heap and their pauses (`--stats`).
+    pub gc: GcTotals,
     /// The last copy of the globals made for spawned children, and the
     /// `globals_version` it was made at (`tasks.rs`).
     pub snapshot: Option<(u64, Arc<Snapshot>)>,

@@ -787,7 +787,7 @@ impl Machine {
                 let v = self.await_value(self.regs[rb])?;
                 self.regs[a] = v;
             }
-            Op::SquadBegin => self.squads.push(Squad { frame: fi, members: Vec::new() }),
+            Op::SquadBegin => self.rare.squads.push(Squad { frame: fi, members: Vec::new() }),
             Op::SquadEnd => {
                 let v = self.squad_end()?;
                 self.regs[a] = v;
@@ -808,7 +808,7 @@ impl Machine {
 
     fn after_spawn(&mut self, a: usize, h: Arc<crate::concurrency::TaskHandle>, in_squad: bool) -> Result<(), Ctrl> {
         if in_squad {
-            if let Some(s) = self.squads.last_mut() {
+            if let Some(s) = self.rare.written().and_then(|r| r.squads.last_mut()) {
                 s.members.push(h.clone());
             }
         }

@@ -11,7 +11,8 @@ impl Machine {
         let top = self.frames.last().map_or(0, |f| f.base + f.proto.nregs as usize + 1).min(self.regs.len());
         let Machine { heap, regs, frames, globals, types, interned, rare, .. } = self;
         let start = std::time::Instant::now();
-        let (objs_before, objs_after, bytes_before, bytes_after) = collect(heap, |t| {
+        let stress = self.run.limits.gc_stress;
+        let (objs_before, objs_after, bytes_before, bytes_after) = collect(heap, stress, |t| {
             t.values(&regs[..top]); // registers of every frame on the task's stack
             frames.iter().filter_map(|f| f.closure).for_each(|c| t.object(c)); // closures being run
             globals.iter().flatten().for_each(|v| t.value(*v)); // the task's globals
@@ -23,9 +24,10 @@ impl Machine {
             rare.inherited_cells.values().for_each(|r| t.object(*r)); // cells of inherited closures
         });
         let pause = start.elapsed();
+        self.rare.gc.record(pause);
         let task = self.link.as_ref().map_or(0, |l| l.task.id().0);
         trace_collection(task, objs_before, objs_after, bytes_before, bytes_after, pause);
-        if cfg!(debug_assertions) && self.heap.stress {
+        if cfg!(debug_assertions) && stress {
             if let Err(e) = self.heap.verify() {
                 panic!("heap corrupted after collection: {e}");
             }
