@@ -134,7 +134,7 @@ struct Offloader {
 
 impl Task for Offloader {
     fn run(&mut self, me: &TaskRef) -> RunResult {
-        let blocked = RunResult::Blocked(WaitReason::new(WaitKind::Blocking("file I/O")));
+        let blocked = RunResult::Blocked(WaitReason::new(WaitKind::Blocking(&crate::BlockingWork("file I/O"))));
         let Some(job) = &self.job else {
             let (input, panic) = (self.input, self.panic);
             let job = move || {
@@ -224,7 +224,7 @@ struct DumpReader {
 
 impl Task for DumpReader {
     fn run(&mut self, me: &TaskRef) -> RunResult {
-        let blocked = RunResult::Blocked(WaitReason::new(WaitKind::Blocking("file I/O")));
+        let blocked = RunResult::Blocked(WaitReason::new(WaitKind::Blocking(&crate::BlockingWork("file I/O"))));
         let Some(job) = &self.job else {
             let rt = self.rt.clone();
             let job = move || {

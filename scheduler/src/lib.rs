@@ -44,4 +44,4 @@ pub use registry::{RunState, TaskInfo, TaskLimit};
 pub use runtime::{DeadlockReport, Runtime, RuntimeConfig, SchedStats};
 pub use task::{RunResult, Task, TaskId, TaskRef};
 pub use timer::TimerKey;
-pub use wait::{Site, SiteNames, WaitKind, WaitReason};
+pub use wait::{BlockingWork, Site, SiteNames, WaitKind, WaitReason};

@@ -192,7 +192,7 @@ fn info(t: &TaskCell) -> Option<TaskInfo> {
         },
         State::Done => return None,
     };
-    Some(TaskInfo { id: t.id, name: t.name.clone(), state, waiting_on })
+    Some(TaskInfo { id: t.id, name: t.name.as_deref().cloned(), state, waiting_on })
 }
 
 #[cfg(all(test, not(loom)))]

@@ -17,8 +17,21 @@ pub enum WaitKind {
     Squad,
     /// `wait` / `time.sleep`.
     Sleep,
-    /// A job on the blocking pool; the text says what it does (`file I/O`).
-    Blocking(&'static str),
+    /// A job on the blocking pool, and what it does.
+    Blocking(&'static BlockingWork),
+}
+
+/// What a job on the blocking pool does (`file I/O`), named once in a
+/// constant so that a wait reason holds one pointer to it: every task's
+/// scheduler cell keeps a wait reason, and a parked task's size is counted
+/// in words.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BlockingWork(pub &'static str);
+
+impl fmt::Display for BlockingWork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
 }
 
 impl WaitKind {
@@ -30,7 +43,7 @@ impl WaitKind {
             WaitKind::Join => "await",
             WaitKind::Squad => "squad",
             WaitKind::Sleep => "sleep",
-            WaitKind::Blocking(what) => what,
+            WaitKind::Blocking(what) => what.0,
         }
     }
 }

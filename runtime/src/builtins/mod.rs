@@ -139,8 +139,11 @@ pub trait NativeCx {
     /// task waits on `what` (shown in deadlock reports and task dumps) until
     /// the job has ended, and its output is returned, once. One job per
     /// native call. Natives use the typed [`offload::run`].
-    fn offload(&mut self, what: &'static str, submit: &mut dyn FnMut() -> Result<Job, Ctrl>)
-        -> Result<JobOutput, Ctrl>;
+    fn offload(
+        &mut self,
+        what: &'static scheduler::BlockingWork,
+        submit: &mut dyn FnMut() -> Result<Job, Ctrl>,
+    ) -> Result<JobOutput, Ctrl>;
 }
 
 /// A built-in name: a function, a module object or a constant.

@@ -18,21 +18,21 @@
 
 use std::task::Poll;
 
-use scheduler::{BlockingJob, WaitKind, WaitReason};
+use scheduler::{BlockingJob, BlockingWork, WaitKind, WaitReason};
 
 use super::{Job, JobOutput, NativeCx};
 use crate::error::Ctrl;
 
 /// The wait reason of file system natives.
-pub const FILE_IO: &str = "file I/O";
+pub const FILE_IO: &BlockingWork = &BlockingWork("file I/O");
 /// The wait reason of natives reading stdin.
-pub const STDIN: &str = "stdin";
+pub const STDIN: &BlockingWork = &BlockingWork("stdin");
 
 /// Runs the job made by `prepare` on the blocking pool and returns its
 /// output once it has ended (see the module docs).
 pub fn run<T, F>(
     cx: &mut dyn NativeCx,
-    what: &'static str,
+    what: &'static scheduler::BlockingWork,
     prepare: impl FnOnce() -> Result<F, Ctrl>,
 ) -> Result<T, Ctrl>
 where
@@ -53,7 +53,7 @@ where
 /// survives the wait): submit, then wait until the job has ended.
 pub fn in_place(
     cx: &mut dyn NativeCx,
-    what: &'static str,
+    what: &'static scheduler::BlockingWork,
     submit: &mut dyn FnMut() -> Result<Job, Ctrl>,
 ) -> Result<JobOutput, Ctrl> {
     let job = submit()?;
@@ -76,7 +76,7 @@ pub fn submit_job(cx: &mut dyn NativeCx, job: Job) -> Result<BlockingJob<JobOutp
 /// that suspends the task).
 pub fn poll(
     cx: &mut dyn NativeCx,
-    what: &'static str,
+    what: &'static scheduler::BlockingWork,
     job: &BlockingJob<JobOutput>,
 ) -> Result<Option<JobOutput>, Ctrl> {
     match job.poll(&cx.waker()) {

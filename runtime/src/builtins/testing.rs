@@ -65,7 +65,7 @@ impl NativeCx for TestCx {
     }
     fn offload(
         &mut self,
-        _what: &'static str,
+        _what: &'static scheduler::BlockingWork,
         submit: &mut dyn FnMut() -> Result<super::Job, Ctrl>,
     ) -> Result<super::JobOutput, Ctrl> {
         Ok(submit()?())

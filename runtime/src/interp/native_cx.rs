@@ -84,7 +84,7 @@ impl NativeCx for Interp<'_> {
 
     fn offload(
         &mut self,
-        what: &'static str,
+        what: &'static scheduler::BlockingWork,
         submit: &mut dyn FnMut() -> Result<Job, Ctrl>,
     ) -> Result<JobOutput, Ctrl> {
         crate::builtins::offload::in_place(self, what, submit)

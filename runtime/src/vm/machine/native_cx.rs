@@ -112,7 +112,7 @@ impl NativeCx for Machine {
 
     fn offload(
         &mut self,
-        what: &'static str,
+        what: &'static scheduler::BlockingWork,
         submit: &mut dyn FnMut() -> Result<Job, Ctrl>,
     ) -> Result<JobOutput, Ctrl> {
         if self.callbacks > 0 || self.link.is_none() {
