@@ -65,7 +65,7 @@ impl Default for RuntimeConfig {
 }
 
 /// The live-task limit when `FORGE_MAX_TASKS` is not set. A parked VM task
-/// costs about 2 KB, so a runaway spawn loop stops at about 2 GB; programs
+/// costs about 1 KB, so a runaway spawn loop stops at about 1 GB; programs
 /// that need more live tasks raise the limit.
 pub const DEFAULT_MAX_TASKS: usize = 1_000_000;
 

@@ -127,8 +127,9 @@ pub struct HeapStats {
 
 /// What a live spawned task costs its spawner's heap limit: about what a
 /// parked VM task holds (machine, frames, a compacted register window,
-/// scheduler cell, join cell), measured with `../shared/bench/idle_tasks`.
-pub const TASK_BYTES: usize = 2048;
+/// scheduler cell, join cell), measured with `../shared/bench/idle_tasks`
+/// (about 980 bytes).
+pub const TASK_BYTES: usize = 1024;
 
 /// Bytes held outside this heap on behalf of its task — a live spawned
 /// task, or the copy of the globals its children inherit — charged against

@@ -138,7 +138,6 @@ impl Machine {
     /// (its `pc` saved past the instruction): the intrinsic, or when it
     /// declines, the built-in called the ordinary way. `Some(exit)` when the
     /// task suspends; it re-runs the instruction when resumed.
-    #[inline(never)]
     pub(crate) fn op_channel(&mut self, op: Op, a: usize, argc: usize) -> Result<Option<Exit>, Ctrl> {
         let done = match op {
             Op::ChanSend => self.send_intrinsic(a + 1),
@@ -185,7 +184,7 @@ impl Machine {
         let (ch, v) = (self.regs[first], self.regs[first + 1]);
         let Val::Obj(r) = ch else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
-        let attempt = attempt(&self.pending_waiters, c)?;
+        let attempt = self.attempt(c)?;
         // Checked before the copy is made; the waker is borrowed again
         // after it (exporting needs the machine mutably).
         self.waiting_waker()?;
@@ -220,7 +219,7 @@ impl Machine {
     fn receive_intrinsic(&mut self, first: usize) -> Option<Result<ChanStep, Ctrl>> {
         let Val::Obj(r) = self.regs[first] else { return None };
         let HeapObj::Channel(c) = self.heap.get(r) else { return None };
-        let attempt = attempt(&self.pending_waiters, c)?;
+        let attempt = self.attempt(c)?;
         let waker = self.waiting_waker()?;
         let poll = match attempt {
             Attempt::First => c.poll_recv(waker),
@@ -254,15 +253,14 @@ impl Machine {
 
     /// The call acted on its channel: its wake-ups were for this.
     fn end_channel_wait(&mut self) {
-        self.pending_waiters.clear();
+        self.chan_wait = None;
         self.end_blocking_call();
     }
 
     /// Registered as `id` on `ch`: records the registration for the restart,
     /// as the natives' `wait_on` does, and says why the task waits.
     fn suspend_on_channel(&mut self, ch: ChannelRef, id: WaiterId, kind: WaitKind) -> ChanStep {
-        self.pending_waiters.clear();
-        self.pending_waiters.push((ch, id));
+        self.chan_wait = Some((ch, id));
         // The wait's location: the instruction the frame's `pc` just passed.
         if let Some(f) = self.frames.last() {
             self.span = f.proto.spans[f.pc.saturating_sub(1)];
@@ -278,14 +276,20 @@ enum Attempt {
     Again(WaiterId),
 }
 
-/// A call with no registration starts; one whose only registration is on
-/// `ch` restarts; any other registrations (a native's) leave it to the
-/// native.
-fn attempt(pending: &[(ChannelRef, WaiterId)], ch: &ChannelRef) -> Option<Attempt> {
-    match pending {
-        [] => Some(Attempt::First),
-        [(c, id)] if c.same(ch) => Some(Attempt::Again(*id)),
-        _ => None,
+impl Machine {
+    /// A call with no registration starts; one whose only registration is
+    /// its own on `ch` restarts; any other registration (a native's, or
+    /// one on another channel) leaves it to the native.
+    #[inline]
+    fn attempt(&self, ch: &ChannelRef) -> Option<Attempt> {
+        if self.rare.get().is_some_and(|r| !r.pending_waiters.is_empty()) {
+            return None;
+        }
+        match &self.chan_wait {
+            None => Some(Attempt::First),
+            Some((c, id)) if c.same(ch) => Some(Attempt::Again(*id)),
+            Some(_) => None,
+        }
     }
 }
 

@@ -172,10 +172,10 @@ pub struct Machine {
     pub(crate) parks: u32,
     /// The span of the instruction being executed (for natives).
     pub(crate) span: Span,
-    /// Channel registrations left in place while suspended in a native or a
-    /// channel instruction. Inline for one: a task parked on `receive`
-    /// holds no separate allocation for it.
-    pub(crate) pending_waiters: smallvec::SmallVec<[(crate::concurrency::ChannelRef, scheduler::channel::WaiterId); 1]>,
+    /// The registration a channel instruction (`ChanSend`/`ChanRecv`) left
+    /// in place while the task is suspended; a native's registrations are
+    /// in `rare.pending_waiters`.
+    pub(crate) chan_wait: Option<(crate::concurrency::ChannelRef, scheduler::channel::WaiterId)>,
     /// `spawn f(x)` with a native `f` that waited: the native is in
     /// register 0 and this many arguments after it, and the next run calls
     /// it again (a native restarts after a wait; there is no instruction to
@@ -206,7 +206,7 @@ impl Machine {
             instructions: 0,
             parks: 0,
             span: Span::default(),
-            pending_waiters: smallvec::SmallVec::new(),
+            chan_wait: None,
             native_call: None,
         }
     }

@@ -89,12 +89,13 @@ impl NativeCx for Machine {
     }
 
     fn remember_waiter(&mut self, ch: &crate::concurrency::ChannelRef, id: scheduler::channel::WaiterId) {
-        self.pending_waiters.push((ch.clone(), id));
+        self.rare.pending_waiters.push((ch.clone(), id));
     }
 
     fn forget_waiters(&mut self) -> Vec<crate::concurrency::ChannelRef> {
         let mut consumed = Vec::new();
-        for (ch, id) in self.pending_waiters.drain(..) {
+        let natives = self.rare.written().map(|r| std::mem::take(&mut r.pending_waiters)).unwrap_or_default();
+        for (ch, id) in self.chan_wait.take().into_iter().chain(natives) {
             if !ch.unregister(id) {
                 consumed.push(ch);
             }
@@ -144,7 +145,10 @@ impl Machine {
     /// on the pool, its output unread).
     #[inline]
     pub(crate) fn end_blocking_call(&mut self) {
-        if self.rare.written().is_some() {
+        let pending = |r: &super::on_demand::Rare| {
+            r.pending_deadline.is_some() || r.pending_timer.is_some() || r.pending_job.is_some()
+        };
+        if self.rare.get().is_some_and(pending) {
             self.drop_blocking_state();
         }
     }

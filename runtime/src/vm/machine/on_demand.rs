@@ -87,6 +87,8 @@ pub(crate) struct Rare {
     /// `Value` closure, so a callback or a returned closure maps back to
     /// its object.
     pub exported: Vec<(usize, ObjRef)>,
+    /// Channel registrations a native left in place while suspended.
+    pub pending_waiters: Vec<(crate::concurrency::ChannelRef, scheduler::channel::WaiterId)>,
     /// The deadline of the blocking call in progress, kept across its
     /// restarts (see `native_cx.rs`).
     pub pending_deadline: Option<Instant>,
