@@ -138,6 +138,7 @@ impl Machine {
     /// (its `pc` saved past the instruction): the intrinsic, or when it
     /// declines, the built-in called the ordinary way. `Some(exit)` when the
     /// task suspends; it re-runs the instruction when resumed.
+    #[inline(always)]
     pub(crate) fn op_channel(&mut self, op: Op, a: usize, argc: usize) -> Result<Option<Exit>, Ctrl> {
         let done = match op {
             Op::ChanSend => self.send_intrinsic(a + 1),
