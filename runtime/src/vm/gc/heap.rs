@@ -148,6 +148,21 @@ impl Drop for HeapCharge {
     }
 }
 
+/// A live spawned task's charge: a [`HeapCharge`] of [`TASK_BYTES`], one
+/// word long because its size is known (every task body holds one, and a
+/// parked task's size is counted in words). `TaskCharge::default()` holds
+/// nothing; dropping or replacing a charge gives its bytes back.
+#[derive(Debug, Default)]
+pub struct TaskCharge(Option<Arc<AtomicUsize>>);
+
+impl Drop for TaskCharge {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            r.fetch_add(TASK_BYTES, Ordering::AcqRel);
+        }
+    }
+}
+
 /// Smallest collection threshold, in bytes.
 const MIN_THRESHOLD: usize = 1 << 20;
 /// The next collection happens when the heap reaches this multiple of what
@@ -237,6 +252,13 @@ impl Heap {
         self.children += bytes;
         let released = self.released.get_or_insert_with(|| Arc::new(AtomicUsize::new(0)));
         Ok(HeapCharge { released: Some(released.clone()), bytes })
+    }
+
+    /// Charges a live spawned task ([`TASK_BYTES`]), as `charge` does.
+    pub fn charge_task(&mut self) -> Result<TaskCharge, Ctrl> {
+        let mut charge = self.charge(TASK_BYTES)?;
+        // Taken over by the `TaskCharge`, which gives back the same bytes.
+        Ok(TaskCharge(charge.released.take()))
     }
 
     /// Allocates an object; `Err` when the heap limit would be exceeded.

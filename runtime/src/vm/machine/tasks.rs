@@ -21,7 +21,7 @@ use super::{Exit, Machine, TaskLink, VmRun};
 use crate::concurrency::{spawn_refused, TaskHandle, TaskOutcome};
 use crate::error::{Ctrl, ErrorKind, ForgeError, Unwind};
 use crate::value::Value;
-use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TASK_BYTES};
+use crate::vm::gc::heap::{ArrayObj, HeapCharge, HeapObj, TaskCharge};
 use crate::vm::value::{ObjRef, Val};
 
 /// A struct's fields as a snapshot carries them: name, default, embedded.
@@ -132,9 +132,9 @@ impl Machine {
         let result: JoinCell<TaskOutcome> = JoinCell::new();
         let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let runtime = link.task.runtime().ok_or_else(|| Ctrl::runtime("internal error: spawn after the run ended"))?;
-        let charge = self.heap.charge(TASK_BYTES)?;
+        let charge = self.heap.charge_task()?;
         let mut body = VmTask::new(self.run, entry, result.clone());
-        body.charge = Some(charge);
+        body.charge = charge;
         let task = runtime.spawn(None, Box::new(body)).map_err(spawn_refused)?;
         Ok(Arc::new(TaskHandle { task, result }))
     }
@@ -313,7 +313,7 @@ pub struct VmTask {
     result: JoinCell<TaskOutcome>,
     /// This task's charge against its spawner's heap limit, given back
     /// when it finishes (`gc/heap.rs`).
-    charge: Option<HeapCharge>,
+    charge: TaskCharge,
 }
 
 /// Where a task is in its life. A task spawned but not yet run holds
@@ -347,7 +347,7 @@ pub(crate) fn suspension(c: Ctrl) -> Result<WaitReason, Ctrl> {
 
 impl VmTask {
     pub fn new(run: &'static VmRun, entry: VmEntry, result: JoinCell<TaskOutcome>) -> VmTask {
-        VmTask { run, stage: Stage::Waiting(entry), result, charge: None }
+        VmTask { run, stage: Stage::Waiting(entry), result, charge: TaskCharge::default() }
     }
 
     /// Builds the machine on the first run and starts the entry.
@@ -442,7 +442,7 @@ impl Task for VmTask {
             };
             match self.start(me, entry) {
                 Start::Done(outcome) => {
-                    self.charge = None;
+                    self.charge = TaskCharge::default();
                     self.result.complete(outcome);
                     return RunResult::Finished;
                 }
@@ -473,7 +473,7 @@ impl Task for VmTask {
         };
         m.record_stats();
         // Give the spawner its room back before waking its `await`.
-        self.charge = None;
+        self.charge = TaskCharge::default();
         self.result.complete(outcome);
         self.stage = Stage::Finished;
         RunResult::Finished
@@ -484,10 +484,10 @@ impl Task for VmTask {
 mod tests {
     #[test]
     fn a_task_body_and_its_machine_fit_their_allocator_size_classes() {
-        // A parked task holds both: mimalloc rounds a body of 81..96 bytes
-        // up to 96, and a machine of 321..384 up to 384 (one more field on
+        // A parked task holds both: mimalloc rounds a body of 65..80 bytes
+        // up to 80, and a machine of 321..384 up to 384 (one more field on
         // `Machine` can cost every parked task 64 bytes).
-        assert!(std::mem::size_of::<super::VmTask>() <= 80, "{}", std::mem::size_of::<super::VmTask>());
+        assert!(std::mem::size_of::<super::VmTask>() <= 64, "{}", std::mem::size_of::<super::VmTask>());
         assert!(std::mem::size_of::<super::Machine>() <= 320, "{}", std::mem::size_of::<super::Machine>());
     }
 }
