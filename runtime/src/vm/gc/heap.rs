@@ -128,7 +128,7 @@ pub struct HeapStats {
 /// What a live spawned task costs its spawner's heap limit: about what a
 /// parked VM task holds (machine, frames, a compacted register window,
 /// scheduler cell, join cell), measured with `../shared/bench/idle_tasks`
-/// (about 980 bytes).
+/// (963 bytes).
 pub const TASK_BYTES: usize = 1024;
 
 /// Bytes held outside this heap on behalf of its task — a live spawned
