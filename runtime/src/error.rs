@@ -135,6 +135,22 @@ impl Ctrl {
         matches!(*self.0, Unwind::Error(_))
     }
 
+    /// Whether this only asks to suspend the task (the VM tier).
+    pub fn is_blocked(&self) -> bool {
+        matches!(*self.0, Unwind::Blocked(_))
+    }
+
+    /// `Ok(why)` when this only asks to suspend the task; itself otherwise.
+    pub fn into_wait(self) -> Result<scheduler::WaitReason, Ctrl> {
+        if !self.is_blocked() {
+            return Err(self);
+        }
+        match *self.0 {
+            Unwind::Blocked(why) => Ok(why),
+            _ => unreachable!("checked above"),
+        }
+    }
+
     pub fn as_error(&self) -> Option<&ForgeError> {
         match &*self.0 {
             Unwind::Error(e) => Some(e),

@@ -59,11 +59,6 @@ pub fn timer_error(e: std::io::Error) -> Ctrl {
     Ctrl::runtime(format!("cannot start the timer: {e}"))
 }
 
-/// Whether an error only asks to suspend the task (the VM tier).
-fn is_blocked(e: &Ctrl) -> bool {
-    matches!(*e.0, crate::error::Unwind::Blocked(_))
-}
-
 /// Waits after registering `id` on `ch`. `Ok` when woken (registration
 /// withdrawn, ready to try again); `Err` to leave: a suspension keeps the
 /// registration (remembered, withdrawn by the restarted call), any other
@@ -74,7 +69,7 @@ fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind)
             ch.unregister(id);
             Ok(())
         }
-        Err(e) if is_blocked(&e) => {
+        Err(e) if e.is_blocked() => {
             cx.remember_waiter(ch, id);
             Err(e)
         }
@@ -90,7 +85,7 @@ fn wait_on(cx: &mut dyn NativeCx, ch: &ChannelRef, id: WaiterId, kind: WaitKind)
 /// Passes on the wake-ups a restarted call consumed, when it leaves with an
 /// error instead of acting on them.
 fn leave(consumed: &[ChannelRef], e: Ctrl) -> Ctrl {
-    if !is_blocked(&e) {
+    if !e.is_blocked() {
         consumed.iter().for_each(|c| c.pass_wake());
     }
     e
@@ -220,7 +215,7 @@ fn select(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
         }
         let waited = if early.is_none() { cx.wait(reason(cx, WaitKind::Select)) } else { Ok(()) };
         match &waited {
-            Err(e) if is_blocked(e) => ids.iter().for_each(|(i, id)| cx.remember_waiter(&chans[*i], *id)),
+            Err(e) if e.is_blocked() => ids.iter().for_each(|(i, id)| cx.remember_waiter(&chans[*i], *id)),
             _ => {
                 // A registration that fired names a channel with a value we
                 // may not take: pass its wake-up on rather than lose it.
@@ -303,7 +298,7 @@ fn await_timeout(cx: &mut dyn NativeCx, args: &mut [Value]) -> EvalResult {
             break Err(e);
         }
         if let Err(e) = cx.wait(reason(cx, WaitKind::Join)) {
-            if is_blocked(&e) {
+            if e.is_blocked() {
                 // Suspended (VM): the registration stays (the timer is the
                 // tier's).
                 return Err(e);

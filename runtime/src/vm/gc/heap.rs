@@ -117,8 +117,7 @@ impl GcTotals {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HeapStats {
     pub collections: u64,
-    /// Pauses in nanoseconds (a `Duration` is two words: every machine
-    /// carries these).
+    /// Pauses in nanoseconds, as `GcTotals` counts them.
     pub total_pause_ns: u64,
     pub max_pause_ns: u64,
     pub peak_bytes: usize,
@@ -142,9 +141,15 @@ pub struct HeapCharge {
 
 impl Drop for HeapCharge {
     fn drop(&mut self) {
-        if let Some(r) = self.released.take() {
-            r.fetch_add(self.bytes, Ordering::AcqRel);
-        }
+        give_back(self.released.take(), self.bytes);
+    }
+}
+
+/// Returns `bytes` to the heap that charged them (it takes them off its
+/// total at its next check, `Heap::fits_after_release`).
+fn give_back(released: Option<Arc<AtomicUsize>>, bytes: usize) {
+    if let Some(r) = released {
+        r.fetch_add(bytes, Ordering::AcqRel);
     }
 }
 
@@ -157,9 +162,7 @@ pub struct TaskCharge(Option<Arc<AtomicUsize>>);
 
 impl Drop for TaskCharge {
     fn drop(&mut self) {
-        if let Some(r) = self.0.take() {
-            r.fetch_add(TASK_BYTES, Ordering::AcqRel);
-        }
+        give_back(self.0.take(), TASK_BYTES);
     }
 }
 

@@ -139,7 +139,7 @@ impl Machine {
             args.push(v);
         }
         let r = n.call(self, &mut args);
-        if !matches!(&r, Err(c) if matches!(*c.0, Unwind::Blocked(_))) {
+        if !matches!(&r, Err(c) if c.is_blocked()) {
             self.end_blocking_call();
         }
         let out = match r {
@@ -332,7 +332,7 @@ impl Machine {
     pub(crate) fn unwind(&mut self, c: Ctrl, stop: usize) -> Result<Option<Exit>, Ctrl> {
         let mut c = c;
         match &mut *c.0 {
-            Unwind::Blocked(_) => return super::tasks::suspension(c).map(|why| Some(Exit::Blocked(why))),
+            Unwind::Blocked(_) => return c.into_wait().map(|why| Some(Exit::Blocked(why))),
             Unwind::Error(e) if e.span.is_none() => {
                 if let Some(f) = self.frames.last() {
                     e.span = f.proto.spans.get(f.pc).copied();

@@ -258,6 +258,21 @@ impl Machine {
         self.end_blocking_call();
     }
 
+    /// A call with no registration starts; one whose only registration is
+    /// its own on `ch` restarts; any other registration (a native's, or
+    /// one on another channel) leaves it to the native.
+    #[inline]
+    fn attempt(&self, ch: &ChannelRef) -> Option<Attempt> {
+        if self.rare.get().is_some_and(|r| !r.pending_waiters.is_empty()) {
+            return None;
+        }
+        match &self.chan_wait {
+            None => Some(Attempt::First),
+            Some((c, id)) if c.same(ch) => Some(Attempt::Again(*id)),
+            Some(_) => None,
+        }
+    }
+
     /// Registered as `id` on `ch`: records the registration for the restart,
     /// as the natives' `wait_on` does, and says why the task waits.
     fn suspend_on_channel(&mut self, ch: ChannelRef, id: WaiterId, kind: WaitKind) -> ChanStep {
@@ -275,23 +290,6 @@ enum Attempt {
     First,
     /// After a wake: the registration the suspended call left.
     Again(WaiterId),
-}
-
-impl Machine {
-    /// A call with no registration starts; one whose only registration is
-    /// its own on `ch` restarts; any other registration (a native's, or
-    /// one on another channel) leaves it to the native.
-    #[inline]
-    fn attempt(&self, ch: &ChannelRef) -> Option<Attempt> {
-        if self.rare.get().is_some_and(|r| !r.pending_waiters.is_empty()) {
-            return None;
-        }
-        match &self.chan_wait {
-            None => Some(Attempt::First),
-            Some((c, id)) if c.same(ch) => Some(Attempt::Again(*id)),
-            Some(_) => None,
-        }
-    }
 }
 
 /// How a channel instruction went.

@@ -242,6 +242,12 @@ impl Machine {
         }
     }
 
+    /// The scheduler running this task, reached through the task (the
+    /// machine keeps no reference of its own). `None` outside a task.
+    pub(crate) fn scheduler(&self) -> Option<scheduler::Runtime> {
+        self.link.as_ref().and_then(|l| l.task.runtime())
+    }
+
     /// Global `slot` as this task set (or read) it; `None` when unset here,
     /// which may still mean inherited from the parent (`inherited_global`).
     #[inline]

@@ -40,7 +40,7 @@ impl NativeCx for Machine {
     }
 
     fn runtime(&self) -> scheduler::Runtime {
-        self.link.as_ref().and_then(|l| l.task.runtime()).expect("natives run inside a task")
+        self.scheduler().expect("natives run inside a task")
     }
 
     fn location(&self) -> Option<scheduler::Site> {

@@ -130,8 +130,7 @@ impl Machine {
             }
         };
         let result: JoinCell<TaskOutcome> = JoinCell::new();
-        let link = self.link.as_ref().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
-        let runtime = link.task.runtime().ok_or_else(|| Ctrl::runtime("internal error: spawn after the run ended"))?;
+        let runtime = self.scheduler().ok_or_else(|| Ctrl::runtime("internal error: spawn outside a task"))?;
         let charge = self.heap.charge_task()?;
         let mut body = VmTask::new(self.run, entry, result.clone());
         body.charge = charge;
@@ -334,17 +333,6 @@ enum Start {
     Running,
 }
 
-/// `Ok(why)` when `c` only asks the task to suspend; any other `c` back.
-pub(crate) fn suspension(c: Ctrl) -> Result<WaitReason, Ctrl> {
-    match *c.0 {
-        Unwind::Blocked(_) => match *c.0 {
-            Unwind::Blocked(why) => Ok(why),
-            _ => unreachable!("just matched"),
-        },
-        _ => Err(c),
-    }
-}
-
 impl VmTask {
     pub fn new(run: &'static VmRun, entry: VmEntry, result: JoinCell<TaskOutcome>) -> VmTask {
         VmTask { run, stage: Stage::Waiting(entry), result, charge: TaskCharge::default() }
@@ -389,7 +377,7 @@ impl VmTask {
         let start = match started {
             Ok(None) => Start::Running,
             Ok(Some(v)) => Start::Done(finish(&mut m, Ok(v))),
-            Err(e) if in_native => match suspension(e) {
+            Err(e) if in_native => match e.into_wait() {
                 Ok(why) => {
                     m.native_call = Some(argc as u32);
                     Start::Blocked(why)
@@ -455,7 +443,7 @@ impl Task for VmTask {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (native_call, m.regs.first()) {
             (Some(argc), Some(&Val::Native(n))) => match m.call_native(n, 1, argc as usize) {
                 Ok(v) => Ok(Exit::Returned(v)),
-                Err(c) => suspension(c).map(Exit::Blocked),
+                Err(c) => c.into_wait().map(Exit::Blocked),
             },
             _ => m.run(0),
         }));
